@@ -1,0 +1,1 @@
+"""Undersigned: petitions and open letters with verified signatures and a checkable tally."""

@@ -1,0 +1,41 @@
+"""Field checks shared by every public form."""
+
+import re
+import unicodedata
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def clean_line(value: str, *, label: str) -> str:
+    """One line of text as a person wrote it: NFC, single spaces, no control characters."""
+    value = unicodedata.normalize("NFC", value)
+    if CONTROL.search(value) or "\n" in value or "\r" in value:
+        raise ValidationError(f"{label} must be plain text on one line.")
+    return " ".join(value.split())
+
+
+class PlainTextField(forms.CharField):
+    """A single-line text field that refuses control characters."""
+
+    def to_python(self, value: object) -> str:
+        text: str = super().to_python(value)
+        if text:
+            text = clean_line(text, label=str(self.label or "This field"))
+        return text
+
+
+class HttpUrlField(forms.URLField):
+    """A link a moderator may click: http or https only."""
+
+    def __init__(self, **kwargs: object) -> None:
+        kwargs.setdefault("assume_scheme", "https")
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+
+    def clean(self, value: object) -> str:
+        url: str = super().clean(value)
+        if url and not url.lower().startswith(("http://", "https://")):
+            raise ValidationError("Give a web link starting with http:// or https://.")
+        return url

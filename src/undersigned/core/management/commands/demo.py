@@ -1,0 +1,142 @@
+import io
+import secrets
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Permission, User
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from undersigned.core import demo_data
+from undersigned.outbox.models import OutgoingMail
+from undersigned.petitions import services as petitions
+from undersigned.petitions.models import Petition, TextVersion
+from undersigned.registers.models import Register, RegisterEntry
+from undersigned.registers.services import import_register
+from undersigned.signing import services as signing
+from undersigned.signing.models import Signature
+from undersigned.signing.tokens import new_token
+
+LETTER_SLUG = "municipal-deputies-letter"
+PETITION_SLUG = "kolpino-riverside-park"
+REGISTER = "Municipal deputies (demo)"
+
+
+def _confirm_now(signature: Signature) -> Signature:
+    """What the signer's click on the mailed link does, done here for the demo's data."""
+    raw, signature.confirm_token_hash = new_token()
+    signature.save(update_fields=["confirm_token_hash"])
+    return signing.confirm(raw)
+
+
+def _csv(people: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    out.write("full_name,role,municipality,region,email\n")
+    for p in people:
+        out.write(f'"{p["full_name"]}","{p["role"]}","{p["municipality"]}","{p["region"]}",'
+                  f'{p["email"]}\n')
+    return out.getvalue().encode()
+
+
+class Command(BaseCommand):
+    help = """Load the demo: an open letter of municipal deputies with a register of 200
+fictional deputies, 18 verified founders and a review queue with spelling variants, plus a
+public petition anyone may sign. Safe to run again: it only resets the demo logins.
+
+examples:
+  undersigned demo"""
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--quiet", action="store_true", help="print only the logins")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not Petition.objects.filter(slug=LETTER_SLUG).exists():
+            with transaction.atomic():
+                self.load()
+        passwords = self.reset_logins()
+        site = settings.SITE_URL
+        outbox = settings.EMAIL_HOST and f"SMTP {settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+        self.stdout.write(f"""
+Undersigned demo
+  open letter      {site}/p/{LETTER_SLUG}/
+  public petition  {site}/p/{PETITION_SLUG}/
+  review queue     {site}/moderation/   login: moderator / {passwords['moderator']}
+  organiser        {site}/dashboard/    login: organiser / {passwords['organiser']}
+  admin            {site}/admin/        login: admin / {passwords['admin']}
+  JSON API         {site}/api/petitions   (docs: {site}/api/docs)
+  mail goes to     {outbox or settings.EMAIL_FILE_PATH}
+  keys             SECRET_KEY and the hash key were generated into {settings.DATA_DIR}
+                   (set SECRET_KEY / UNDERSIGNED_HASH_KEY in the environment in production)
+""")
+
+    def reset_logins(self) -> dict[str, str]:
+        passwords = {}
+        for name in ("admin", "organiser", "moderator"):
+            user = User.objects.get(username=name)
+            passwords[name] = secrets.token_urlsafe(9)
+            user.set_password(passwords[name])
+            user.save(update_fields=["password"])
+        return passwords
+
+    def load(self) -> None:
+        User.objects.create_superuser("admin", "admin@example.org", secrets.token_urlsafe(12))
+        organiser = User.objects.create_user("organiser", "organiser@example.org")
+        moderator = User.objects.create_user("moderator", "moderator@example.org")
+        moderator.user_permissions.add(Permission.objects.get(codename="moderate_any"))
+
+        people = demo_data.register_people()
+        result = import_register(REGISTER, _csv(people), description="Fictional, for the demo.")
+        assert result.ok, result.errors
+        register = Register.objects.get(name=REGISTER)
+
+        letter = Petition.objects.create(
+            slug=LETTER_SLUG, kind=Petition.Kind.LETTER, audience=Petition.Audience.REGISTER,
+            register=register, organiser=organiser,
+            organiser_name=f"{demo_data.ORGANISER[0]}, deputy of {demo_data.ORGANISER[1]}",
+            thresholds=[50, 100],
+        )
+        letter.moderators.add(moderator)
+        TextVersion.objects.create(petition=letter, number=1, title=demo_data.LETTER_TITLE,
+                                   body=demo_data.LETTER_BODY, language="en")
+        entries = list(RegisterEntry.objects.filter(register=register).order_by("id"))
+        # 18 founders, all with official addresses so they verify on confirmation.
+        founders = [e for e in entries if e.official_email][:18]
+        for entry in founders:
+            signature = signing.sign(letter, signing.SignRequest(
+                full_name=entry.full_name, email=entry.official_email, role=entry.role,
+                municipality=entry.municipality, region=entry.region,
+            ), added_by=organiser)
+            _confirm_now(signature)
+        petitions.publish(letter, organiser)
+        letter.refresh_from_db()
+
+        # Claims a moderator must check: no official address, names spelled differently.
+        for i, (name, municipality, _) in enumerate(demo_data.SPELLING_VARIANTS):
+            signature = signing.sign(letter, signing.SignRequest(
+                full_name=name, email=f"signer{i}@mail.example.org", role="municipal deputy",
+                municipality=municipality, show_name=i % 4 != 3,
+                evidence_url=f"https://council.example.org/deputies/{i}",
+            ))
+            _confirm_now(signature)
+
+        petition = Petition.objects.create(
+            slug=PETITION_SLUG, kind=Petition.Kind.PETITION, organiser=organiser,
+            organiser_name="Friends of the Izhora riverside", thresholds=[100, 1000],
+            deadline=timezone.now() + timezone.timedelta(days=60),
+        )
+        TextVersion.objects.create(petition=petition, number=1, title=demo_data.PETITION_TITLE,
+                                   body=demo_data.PETITION_BODY, language="en")
+        petitions.publish(petition, organiser)
+        petition.refresh_from_db()
+        for i in range(40):
+            first, _ = demo_data.FIRST[i % len(demo_data.FIRST)]
+            last = demo_data.LAST[(i * 7) % len(demo_data.LAST)][0]
+            signature = signing.sign(petition, signing.SignRequest(
+                full_name=f"{first} {last}", email=f"neighbour{i}@mail.example.org",
+                show_name=i % 3 != 0, region="St Petersburg", municipality="Kolpino",
+            ))
+            _confirm_now(signature)
+        # The demo's people are fictional: their confirmation mails are not sent.
+        OutgoingMail.objects.all().delete()

@@ -1,0 +1,55 @@
+import os
+import signal
+import subprocess
+import sys
+from argparse import ArgumentParser
+from types import FrameType
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = """Serve the site with gunicorn (the production server), optionally with the worker.
+
+examples:
+  undersigned serve                          # 127.0.0.1:8000
+  undersigned serve --bind 0.0.0.0:8000 --workers 4
+  undersigned serve --with-worker            # also run `undersigned worker` (single box, demo)"""
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--bind", default="127.0.0.1:8000", help="address:port to listen on")
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", 2)),
+                            help="gunicorn worker processes (default 2, or WEB_WORKERS)")
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", 4)),
+                            help="threads per worker (default 4, or WEB_THREADS)")
+        parser.add_argument("--with-worker", action="store_true",
+                            help="start the background worker beside the web server")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        children: list[subprocess.Popen[bytes]] = []
+        if options["with_worker"]:
+            children.append(subprocess.Popen([sys.executable, "-m", "undersigned", "worker"]))
+        server = subprocess.Popen([
+            sys.executable, "-m", "gunicorn", "undersigned.wsgi:application",
+            "--bind", options["bind"], "--workers", str(options["workers"]),
+            "--threads", str(options["threads"]), "--graceful-timeout", "10",
+            # No access log: confirmation and withdrawal URLs carry one-time tokens.
+        ])
+        children.append(server)
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        self.stdout.write(f"serving {settings.SITE_URL} (gunicorn on {options['bind']})")
+        code = server.wait()
+        stop(signal.SIGTERM, None)
+        for child in children:
+            child.wait(timeout=15)
+        if code not in (0, -signal.SIGTERM, -signal.SIGINT):
+            sys.exit(code)

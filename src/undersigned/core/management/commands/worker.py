@@ -1,0 +1,58 @@
+import logging
+import signal
+import time
+from argparse import ArgumentParser
+from types import FrameType
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import DatabaseError, close_old_connections
+
+from undersigned.outbox.services import send_due
+from undersigned.petitions.services import close_expired
+
+log = logging.getLogger("undersigned.worker")
+
+
+def run_once() -> dict[str, int]:
+    """One round of background work; each job is safe to repeat after a crash."""
+    return {"closed": close_expired(), "mailed": send_due()}
+
+
+class Command(BaseCommand):
+    help = """Run background work: send queued mail (retrying with backoff), close petitions
+at their deadline. Runs until stopped (SIGTERM/SIGINT finish the current round).
+
+examples:
+  undersigned worker
+  undersigned worker --once      # one round, for cron or tests"""
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--once", action="store_true", help="run one round and exit")
+        parser.add_argument("--interval", type=float, default=1.0,
+                            help="seconds between rounds when idle (default 1)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["once"]:
+            self.stdout.write(str(run_once()))
+            return
+        stopping = False
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        log.info("worker started")
+        while not stopping:
+            close_old_connections()
+            try:
+                done = run_once()
+            except DatabaseError as exc:
+                # The database may be restarting: wait and try again, never exit.
+                log.warning("worker round failed: %s", type(exc).__name__)
+                done = {}
+            if not any(done.values()):
+                time.sleep(options["interval"])
+        log.info("worker stopped")

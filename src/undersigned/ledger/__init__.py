@@ -1,0 +1,1 @@
+"""Transparency-log primitives: Merkle trees, tiles, checkpoints and signed notes."""

@@ -1,0 +1,28 @@
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from undersigned.moderation.models import AuditEvent
+from undersigned.petitions.models import Petition
+from undersigned.signing.models import Signature
+
+
+def record(
+    action: str,
+    *,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    petition: Petition | None,
+    signature: Signature | None = None,
+    reason: str = "",
+    **details: Any,
+) -> AuditEvent:
+    user = actor if isinstance(actor, AbstractBaseUser) else None
+    return AuditEvent.objects.create(
+        actor=user,
+        actor_name=user.get_username() if user else "",
+        action=action,
+        petition=petition,
+        signature=signature,
+        reason=reason[:1000],
+        details=details,
+    )

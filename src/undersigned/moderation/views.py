@@ -1,0 +1,101 @@
+"""The review queue: claims on register letters that a person has to check."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from undersigned.moderation.forms import DecisionForm
+from undersigned.petitions.access import moderated_by
+from undersigned.registers.matching import rank_candidates
+from undersigned.registers.models import RegisterEntry
+from undersigned.signing import services
+from undersigned.signing.models import Signature
+
+AWAITING = services.AWAITING_STATES
+QUEUE_PAGE = 100
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    petitions = moderated_by(request.user)
+    waiting = (
+        Signature.objects.filter(petition__in=petitions, state__in=AWAITING)
+        .select_related("petition")
+        .order_by("created", "id")
+    )
+    slug = request.GET.get("petition", "")
+    if slug:
+        waiting = waiting.filter(petition__slug=slug)
+    return render(request, "moderation/queue.html", {
+        "signatures": waiting[:QUEUE_PAGE],
+        "petitions": petitions.order_by("slug"),
+        "selected": slug,
+    })
+
+
+def _candidates(signature: Signature) -> list[tuple[RegisterEntry, float, list[Signature]]]:
+    petition = signature.petition
+    if petition.register_id is None:
+        return []
+    entries = RegisterEntry.objects.filter(register_id=petition.register_id)
+    ranked = rank_candidates(
+        signature.full_name,
+        signature.municipality,
+        signature.role,
+        entries.values_list("pk", "full_name", "municipality", "role").iterator(),
+        limit=5,
+    )
+    by_pk = entries.in_bulk([c.key for c in ranked])
+    rows = []
+    for candidate in ranked:
+        entry = by_pk[candidate.key]  # type: ignore[index]
+        rivals = list(
+            Signature.objects.filter(petition=petition, register_entry=entry)
+            .exclude(pk=signature.pk)
+            .exclude(state__in=[Signature.State.REJECTED, Signature.State.WITHDRAWN])
+        )
+        rows.append((entry, round(candidate.score), rivals))
+    bound = signature.register_entry
+    if bound is not None and bound.pk not in by_pk:
+        rows.insert(0, (bound, 100, []))
+    return rows
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review(request: HttpRequest, signature_id: int) -> HttpResponse:
+    signature = (
+        Signature.objects.filter(pk=signature_id, petition__in=moderated_by(request.user))
+        .select_related("petition", "register_entry", "text_version")
+        .first()
+    )
+    if signature is None:
+        raise Http404("no such signature in your queue")
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["decision"] == "approve":
+                entry = None
+                if data["entry"]:
+                    entry = RegisterEntry.objects.filter(
+                        pk=data["entry"], register_id=signature.petition.register_id
+                    ).first()
+                services.approve(signature.pk, request.user, entry=entry, reason=data["reason"])
+                messages.success(request, "Approved: the signature now counts as verified.")
+            else:
+                services.reject(signature.pk, request.user, reason=data["reason"])
+                messages.success(request, "Rejected; the signer is told why.")
+        except services.SigningError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("moderation-queue")
+    return render(request, "moderation/review.html", {
+        "signature": signature,
+        "petition": signature.petition,
+        "candidates": _candidates(signature),
+        "form": form,
+        "history": signature.audit_events.all(),
+    }, status=400 if form.errors else 200)

@@ -1,0 +1,140 @@
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from undersigned.registers.models import Register
+
+
+class Petition(models.Model):
+    class Kind(models.TextChoices):
+        PETITION = "petition", "Petition"
+        LETTER = "letter", "Open letter"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+        ARCHIVED = "archived", "Archived"
+
+    class Audience(models.TextChoices):
+        ANYONE = "anyone", "Anyone with a confirmed email"
+        REGISTER = "register", "Only people on a register"
+
+    slug = models.SlugField(max_length=80, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PETITION)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.ANYONE)
+    register = models.ForeignKey(
+        Register, models.PROTECT, null=True, blank=True, related_name="petitions"
+    )
+    organiser = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="organised_petitions"
+    )
+    organiser_name = models.CharField(
+        max_length=200, help_text="Who the public sees as the organiser."
+    )
+    moderators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="moderated_petitions"
+    )
+    # Thresholds are milestones shown as progress, e.g. [100, 1000].
+    thresholds = models.JSONField(default=list, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-created"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def get_absolute_url(self) -> str:
+        return reverse("petition", args=[self.slug])
+
+    @property
+    def is_open(self) -> bool:
+        if self.status != self.Status.OPEN:
+            return False
+        return self.deadline is None or self.deadline > timezone.now()
+
+    @property
+    def needs_register(self) -> bool:
+        return self.audience == self.Audience.REGISTER
+
+    def current_version(self) -> "TextVersion":
+        version = self.versions.order_by("-number").first()
+        assert version is not None, "every petition is created with a first text version"
+        return version
+
+    def published_version(self) -> "TextVersion | None":
+        return self.versions.filter(published_at__isnull=False).order_by("-number").first()
+
+
+class TextVersion(models.Model):
+    """The text people sign. Frozen once published: a correction is a new version."""
+
+    petition = models.ForeignKey(Petition, models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    body = models.TextField(max_length=20000)
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
+    change_note = models.CharField(max_length=500, blank=True)
+    sha256 = models.CharField(max_length=64, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["petition", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "number"], name="unique_version_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition.slug} v{self.number}"
+
+    def compute_sha256(self) -> str:
+        # The hash covers what a signer read: title, language and body, in a
+        # fixed layout an auditor can reproduce from the published text.
+        text = f"{self.title}\n{self.language}\n\n{self.body}"
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.published_at is not None and self.pk:
+            frozen = TextVersion.objects.filter(pk=self.pk, published_at__isnull=False).first()
+            if frozen and frozen.compute_sha256() != self.compute_sha256():
+                raise ValueError("a published text version is frozen; publish a new version")
+        self.sha256 = self.compute_sha256()
+        super().save(*args, **kwargs)
+
+
+class Tally(models.Model):
+    """Counts kept in step with signature states, so no page ever counts rows.
+
+    One row per (petition, region, municipality); region "" and municipality
+    "" hold signatures with no place given. The petition's headline numbers
+    are the sum of its rows, which stay few (one per municipality).
+    """
+
+    petition = models.ForeignKey(Petition, models.CASCADE, related_name="tallies")
+    region = models.CharField(max_length=200, blank=True)
+    municipality = models.CharField(max_length=200, blank=True)
+    verified = models.BigIntegerField(default=0)
+    awaiting = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "region", "municipality"], name="unique_tally_place"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(verified__gte=0, awaiting__gte=0), name="tally_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} {self.region}/{self.municipality}"

@@ -1,0 +1,177 @@
+"""The organiser's pages: draft, publish, correct, close, add founders, read the audit trail."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from undersigned.moderation.models import AuditEvent
+from undersigned.petitions import services
+from undersigned.petitions.access import organised_by, organiser_petition_or_404
+from undersigned.petitions.forms import FounderForm, NewVersionForm, PetitionForm
+from undersigned.petitions.models import Petition, TextVersion
+from undersigned.signing import services as signing
+from undersigned.signing.models import Signature
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    rows = []
+    for petition in organised_by(request.user).order_by("-created"):
+        verified, awaiting = services.counts(petition)
+        rows.append((petition, petition.current_version(), verified, awaiting))
+    return render(request, "petitions/dashboard.html", {"rows": rows})
+
+
+def _initial(petition: Petition) -> dict[str, Any]:
+    version = petition.current_version()
+    return {
+        "kind": petition.kind,
+        "title": version.title,
+        "body": version.body,
+        "language": version.language,
+        "organiser_name": petition.organiser_name,
+        "audience": petition.audience,
+        "register": petition.register,
+        "thresholds": ", ".join(str(t) for t in petition.thresholds),
+        "deadline": petition.deadline,
+    }
+
+
+def _apply(petition: Petition, version: TextVersion, data: dict[str, Any]) -> None:
+    petition.kind = data["kind"]
+    petition.organiser_name = data["organiser_name"]
+    petition.audience = data["audience"]
+    petition.register = data["register"]
+    petition.thresholds = data["thresholds"]
+    petition.deadline = data["deadline"]
+    version.title = data["title"]
+    version.body = data["body"]
+    version.language = data["language"]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new_petition(request: HttpRequest) -> HttpResponse:
+    form = PetitionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            petition = Petition(organiser=request.user,
+                                slug=services.unique_slug(form.cleaned_data["title"]))
+            version = TextVersion(number=1)
+            _apply(petition, version, form.cleaned_data)
+            petition.save()
+            version.petition = petition
+            version.save()
+        messages.success(request, "Draft saved. Publish it when the text is final.")
+        return redirect("manage", slug=petition.slug)
+    return render(request, "petitions/edit.html", {"form": form, "petition": None},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_draft(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = organiser_petition_or_404(request.user, slug)
+    if petition.status != Petition.Status.DRAFT:
+        messages.error(request, "A published text is frozen: publish a correction instead.")
+        return redirect("manage", slug=slug)
+    form = PetitionForm(request.POST or None, initial=_initial(petition))
+    if request.method == "POST" and form.is_valid():
+        version = petition.current_version()
+        _apply(petition, version, form.cleaned_data)
+        with transaction.atomic():
+            petition.save()
+            version.save()
+        messages.success(request, "Draft saved.")
+        return redirect("manage", slug=slug)
+    return render(request, "petitions/edit.html", {"form": form, "petition": petition},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def manage(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = organiser_petition_or_404(request.user, slug)
+    verified, awaiting = services.counts(petition)
+    context = {
+        "petition": petition,
+        "version": petition.current_version(),
+        "verified": verified,
+        "awaiting": awaiting,
+        "founder_form": FounderForm(),
+        "version_form": NewVersionForm(initial=_initial(petition)),
+        "founders": Signature.objects.filter(petition=petition, is_founder=True).order_by("id"),
+        "events": AuditEvent.objects.filter(petition=petition).select_related("signature")[:200],
+    }
+    return render(request, "petitions/manage.html", context)
+
+
+@login_required
+@require_POST
+def change_status(request: HttpRequest, slug: str, action: str) -> HttpResponse:
+    petition = organiser_petition_or_404(request.user, slug)
+    transitions = {"publish": services.publish, "close": services.close,
+                   "archive": services.archive}
+    if action not in transitions:
+        messages.error(request, "Unknown action.")
+        return redirect("manage", slug=slug)
+    try:
+        transitions[action](petition, request.user)
+    except services.PetitionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, {"publish": "Published: the text is now frozen.",
+                                   "close": "Closed: no more signatures are taken.",
+                                   "archive": "Archived."}[action])
+    return redirect("manage", slug=slug)
+
+
+@login_required
+@require_POST
+def add_version(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = organiser_petition_or_404(request.user, slug)
+    form = NewVersionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.new_version(petition, request.user, **form.cleaned_data)
+        except services.PetitionError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Correction published as a new text version.")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect("manage", slug=slug)
+
+
+@login_required
+@require_POST
+def add_founder(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = organiser_petition_or_404(request.user, slug)
+    form = FounderForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, f"{field}: {error}")
+        return redirect("manage", slug=slug)
+    data = form.cleaned_data
+    try:
+        signing.sign(
+            petition,
+            signing.SignRequest(
+                full_name=data["full_name"], email=data["email"], show_name=data["show_name"],
+                role=data["role"], municipality=data["municipality"], region=data["region"],
+                language=petition.current_version().language,
+            ),
+            added_by=request.user,
+        )
+    except signing.SigningError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Founding signatory added; they confirm by the link we sent.")
+    return redirect("manage", slug=slug)

@@ -1,0 +1,42 @@
+import sys
+from argparse import ArgumentParser, RawDescriptionHelpFormatter
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from undersigned.registers.services import import_register
+
+
+class Command(BaseCommand):
+    help = "Import a CSV register of people eligible to sign. Any bad row imports nothing."
+    epilog = """examples:
+  undersigned import-register deputies.csv --register "St Petersburg municipal deputies"
+  undersigned import-register - --register Samara < samara.csv
+
+The header must name full_name, role, municipality and region; email is optional.
+Exit status: 0 imported, 1 the file has bad rows (each printed with its line)."""
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> ArgumentParser:
+        parser = super().create_parser(prog_name, subcommand, epilog=self.epilog, **kwargs)
+        parser.formatter_class = RawDescriptionHelpFormatter
+        return parser
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("file", help="CSV file, or - for standard input")
+        parser.add_argument("--register", required=True, help="register name (created if new)")
+        parser.add_argument("--description", default="", help="description of a new register")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = options["file"]
+        try:
+            data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        except OSError as exc:
+            raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+        result = import_register(options["register"], data, description=options["description"])
+        if not result.ok:
+            for error in result.errors:
+                self.stderr.write(str(error))
+            raise CommandError(f"nothing imported: {len(result.errors)} problem(s) in {path}",
+                               returncode=1)
+        self.stdout.write(f"imported {result.imported} people into register “{result.register}”")

@@ -1,0 +1,42 @@
+from django.db import models
+
+
+class Register(models.Model):
+    """A list of the people eligible to sign a restricted letter, e.g. a region's deputies."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RegisterEntry(models.Model):
+    register = models.ForeignKey(Register, models.CASCADE, related_name="entries")
+    full_name = models.CharField(max_length=200)
+    role = models.CharField(max_length=200)
+    municipality = models.CharField(max_length=200)
+    region = models.CharField(max_length=200)
+    # The official contact, when the register has one: a confirmation sent
+    # there is what lets a claim verify without a moderator.
+    official_email = models.CharField(max_length=254, blank=True)
+    official_email_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    name_key = models.CharField(max_length=300, db_index=True)
+    place_key = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["region", "municipality", "full_name"]
+        verbose_name_plural = "register entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["register", "name_key", "place_key", "role"],
+                name="unique_register_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.role}, {self.municipality})"

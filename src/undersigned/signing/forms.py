@@ -1,0 +1,51 @@
+import unicodedata
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from undersigned.core.forms import HttpUrlField, PlainTextField
+from undersigned.petitions.models import Petition
+
+VISIBILITY = [
+    ("show", "Show my name"),
+    ("hide", "Count me without showing my name"),
+]
+
+
+class SignForm(forms.Form):
+    full_name = PlainTextField(label="Full name", max_length=120)
+    email = forms.EmailField(
+        label="Email", max_length=254, help_text="We send a link to confirm; it is never shown."
+    )
+    visibility = forms.ChoiceField(
+        label="Visibility", choices=VISIBILITY, widget=forms.RadioSelect, initial="show"
+    )
+    role = PlainTextField(label="Role", max_length=120, required=False)
+    municipality = PlainTextField(label="Municipality", max_length=120, required=False)
+    region = PlainTextField(label="Region", max_length=120, required=False)
+    evidence_url = HttpUrlField(
+        label="Evidence link",
+        max_length=500,
+        required=False,
+        help_text="Optional: a page that shows you hold this office (official site, register).",
+    )
+
+    def __init__(self, *args: object, petition: Petition, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.petition = petition
+        if petition.needs_register:
+            self.fields["role"].required = True
+            self.fields["municipality"].required = True
+            self.fields["role"].help_text = "As on the register, e.g. municipal deputy."
+        else:
+            del self.fields["evidence_url"]
+
+    def clean_full_name(self) -> str:
+        name: str = self.cleaned_data["full_name"]
+        if not any(unicodedata.category(c).startswith("L") for c in name):
+            raise ValidationError("Write your name in letters.")
+        return name
+
+
+class ConfirmForm(forms.Form):
+    """Only the CSRF token: the POST itself is the confirmation."""

@@ -1,0 +1,82 @@
+from django.conf import settings
+from django.db import models
+
+from undersigned.petitions.models import Petition, TextVersion
+from undersigned.registers.models import RegisterEntry
+
+
+class Signature(models.Model):
+    class State(models.TextChoices):
+        UNCONFIRMED = "unconfirmed", "Unconfirmed"
+        CONFIRMED = "confirmed", "Confirmed"
+        NEEDS_REVIEW = "needs_review", "Needs review"
+        VERIFIED = "verified", "Verified"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        INVALIDATED = "invalidated", "Invalidated"
+
+    petition = models.ForeignKey(Petition, models.CASCADE, related_name="signatures")
+    text_version = models.ForeignKey(TextVersion, models.PROTECT, related_name="signatures")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.UNCONFIRMED)
+    full_name = models.CharField(max_length=120)
+    email = models.CharField(max_length=254)
+    email_hash = models.CharField(max_length=64)
+    show_name = models.BooleanField(default=True)
+    role = models.CharField(max_length=120, blank=True)
+    municipality = models.CharField(max_length=120, blank=True)
+    region = models.CharField(max_length=120, blank=True)
+    evidence_url = models.URLField(max_length=500, blank=True)
+    language = models.CharField(max_length=8, default="en")
+    # The register entry this signature stands for, once known: at signing
+    # when the address is the entry's official contact, or when a moderator
+    # approves the claim.
+    register_entry = models.ForeignKey(
+        RegisterEntry, models.PROTECT, null=True, blank=True, related_name="signatures"
+    )
+    sent_to_official_contact = models.BooleanField(default=False)
+    is_founder = models.BooleanField(default=False)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirm_token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    confirm_token_expires = models.DateTimeField(null=True, blank=True)
+    withdraw_token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    state_reason = models.CharField(max_length=500, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "email_hash"], name="one_signature_per_email"
+            ),
+            # Several people may claim one register entry while they wait for
+            # review (an impostor must not lock out the real deputy), but only
+            # one of them can ever be verified as that person.
+            models.UniqueConstraint(
+                fields=["petition", "register_entry"],
+                condition=models.Q(state="verified"),
+                name="one_verified_signature_per_register_entry",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["petition", "state", "-verified_at"], name="signature_public_list"),
+            models.Index(fields=["state", "created"], name="signature_queue"),
+        ]
+        permissions = [("moderate_any", "Can moderate signatures on every petition")]
+
+    def __str__(self) -> str:
+        return f"signature {self.pk} on {self.petition_id} ({self.state})"
+
+    @property
+    def public_name(self) -> str:
+        return self.full_name if self.show_name else ""
+
+    def place(self) -> tuple[str, str]:
+        """Where this signature is counted: the register's word when bound, else the signer's."""
+        if self.register_entry is not None:
+            return self.register_entry.region, self.register_entry.municipality
+        return self.region, self.municipality

@@ -1,0 +1,367 @@
+"""Signature lifecycle: every state change and its tally move happen in one transaction."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from undersigned.core.hashing import keyed_hash
+from undersigned.moderation import audit
+from undersigned.outbox.services import enqueue
+from undersigned.petitions.models import Petition, Tally
+from undersigned.registers.emails import normalise_email
+from undersigned.registers.models import RegisterEntry
+from undersigned.signing.models import Signature
+from undersigned.signing.tokens import new_token, token_hash
+
+State = Signature.State
+AWAITING_STATES = (State.CONFIRMED, State.NEEDS_REVIEW)
+LIVE_STATES = (State.UNCONFIRMED, State.CONFIRMED, State.NEEDS_REVIEW, State.VERIFIED)
+
+
+class SigningError(Exception):
+    """A refusal the signer or moderator should read; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class SignRequest:
+    full_name: str
+    email: str
+    show_name: bool = True
+    role: str = ""
+    municipality: str = ""
+    region: str = ""
+    evidence_url: str = ""
+    language: str = "en"
+
+
+def email_hash(email: str) -> str:
+    return keyed_hash("email", normalise_email(email))
+
+
+def bucket(state: str) -> str | None:
+    if state == State.VERIFIED:
+        return "verified"
+    if state in AWAITING_STATES:
+        return "awaiting"
+    return None
+
+
+def _add_to_tally(petition_id: int, place: tuple[str, str], column: str, delta: int) -> None:
+    region, municipality = place
+    tally, _ = Tally.objects.get_or_create(
+        petition_id=petition_id, region=region, municipality=municipality
+    )
+    Tally.objects.filter(pk=tally.pk).update(**{column: F(column) + delta})
+
+
+def _move(signature: Signature, new_state: str, *, old_place: tuple[str, str] | None = None) -> None:
+    """Change a signature's state and keep the tallies equal to the rows."""
+    before = bucket(signature.state)
+    place_before = old_place or signature.place()
+    signature.state = new_state
+    after = bucket(new_state)
+    place_after = signature.place()
+    if before == after and place_before == place_after:
+        return
+    if before:
+        _add_to_tally(signature.petition_id, place_before, before, -1)
+    if after:
+        _add_to_tally(signature.petition_id, place_after, after, +1)
+
+
+def _link(name: str, token: str) -> str:
+    return settings.SITE_URL + reverse(name, args=[token])
+
+
+def _can_take_signatures(petition: Petition, founder: bool) -> bool:
+    if founder:
+        return petition.status in (Petition.Status.DRAFT, Petition.Status.OPEN)
+    return petition.is_open
+
+
+def sign(
+    petition: Petition,
+    request: SignRequest,
+    *,
+    added_by: AbstractBaseUser | None = None,
+) -> Signature:
+    """Record a signature (or find the existing one) and queue its confirmation mail.
+
+    The visitor always gets the same answer, "check your mail", so the form
+    does not reveal who has signed.
+    """
+    founder = added_by is not None
+    if not _can_take_signatures(petition, founder):
+        raise SigningError("This petition is not open for signatures.")
+    if petition.needs_register and not (request.role and request.municipality):
+        raise SigningError("Give the role and municipality you hold on the register.")
+    address = normalise_email(request.email)
+    digest = keyed_hash("email", address)
+    version = petition.published_version() or petition.current_version()
+    try:
+        with transaction.atomic():
+            return _sign_locked(petition, request, address, digest, version.pk, added_by)
+    except IntegrityError:
+        # A concurrent request created the same (petition, email) row first;
+        # the second pass finds it and re-sends, never adding a row.
+        with transaction.atomic():
+            return _sign_locked(petition, request, address, digest, version.pk, added_by)
+
+
+def _official_entry(petition: Petition, digest: str) -> RegisterEntry | None:
+    if not petition.needs_register or petition.register_id is None:
+        return None
+    return RegisterEntry.objects.filter(
+        register_id=petition.register_id, official_email_hash=digest
+    ).first()
+
+
+def _sign_locked(
+    petition: Petition,
+    request: SignRequest,
+    address: str,
+    digest: str,
+    version_id: int,
+    added_by: AbstractBaseUser | None,
+) -> Signature:
+    existing = (
+        Signature.objects.select_for_update()
+        .filter(petition=petition, email_hash=digest)
+        .first()
+    )
+    if existing is not None and existing.state not in (State.UNCONFIRMED, State.WITHDRAWN):
+        _send_already_signed(existing)
+        return existing
+
+    signature = existing or Signature(petition=petition, email_hash=digest)
+    entry = _official_entry(petition, digest)
+    signature.text_version_id = version_id
+    signature.full_name = request.full_name
+    signature.email = address
+    signature.show_name = request.show_name
+    signature.role = request.role
+    signature.municipality = request.municipality
+    signature.region = entry.region if entry else request.region
+    signature.evidence_url = request.evidence_url
+    signature.language = request.language
+    signature.register_entry = entry
+    signature.sent_to_official_contact = entry is not None
+    signature.is_founder = signature.is_founder or added_by is not None
+    signature.added_by = signature.added_by or added_by
+    signature.state = State.UNCONFIRMED
+    signature.state_reason = ""
+    signature.ended_at = None
+    confirm_raw, signature.confirm_token_hash = new_token()
+    withdraw_raw, signature.withdraw_token_hash = new_token()
+    signature.confirm_token_expires = timezone.now() + timedelta(
+        hours=settings.CONFIRMATION_TTL_HOURS
+    )
+    signature.save()
+    enqueue(
+        "confirm",
+        address,
+        "signing/mail/confirm.txt",
+        {
+            "signature": signature,
+            "petition": petition,
+            "title": petition.current_version().title,
+            "confirm_url": _link("confirm", confirm_raw),
+            "withdraw_url": _link("withdraw", withdraw_raw),
+            "ttl_hours": settings.CONFIRMATION_TTL_HOURS,
+            "founder": signature.is_founder,
+        },
+    )
+    return signature
+
+
+def _send_already_signed(signature: Signature) -> None:
+    withdraw_url = ""
+    if signature.state in LIVE_STATES:
+        withdraw_raw, signature.withdraw_token_hash = new_token()
+        signature.save(update_fields=["withdraw_token_hash"])
+        withdraw_url = _link("withdraw", withdraw_raw)
+    enqueue(
+        "already-signed",
+        signature.email,
+        "signing/mail/already_signed.txt",
+        {
+            "signature": signature,
+            "petition": signature.petition,
+            "title": signature.petition.current_version().title,
+            "withdraw_url": withdraw_url,
+        },
+    )
+
+
+def find_by_confirm_token(raw: str) -> Signature | None:
+    return (
+        Signature.objects.select_related("petition")
+        .filter(confirm_token_hash=token_hash(raw))
+        .first()
+    )
+
+
+def find_by_withdraw_token(raw: str) -> Signature | None:
+    return (
+        Signature.objects.select_related("petition")
+        .filter(withdraw_token_hash=token_hash(raw))
+        .first()
+    )
+
+
+def check_confirmable(signature: Signature | None) -> Signature:
+    if signature is None or signature.state != State.UNCONFIRMED:
+        raise SigningError(
+            "This confirmation link has already been used or is not valid. "
+            "If you have not confirmed yet, sign again to get a new link."
+        )
+    expires = signature.confirm_token_expires
+    if expires is None or expires <= timezone.now():
+        raise SigningError(
+            "This confirmation link has expired. Sign again to get a new link."
+        )
+    if not _can_take_signatures(signature.petition, signature.is_founder):
+        raise SigningError("This petition closed before the signature was confirmed.")
+    return signature
+
+
+def confirm(raw_token: str) -> Signature:
+    """Confirm the email address; verify at once when the rules allow, else queue for review."""
+    with transaction.atomic():
+        signature = check_confirmable(
+            Signature.objects.select_for_update()
+            .select_related("petition", "register_entry")
+            .filter(confirm_token_hash=token_hash(raw_token))
+            .first()
+        )
+        now = timezone.now()
+        signature.confirmed_at = now
+        signature.confirm_token_hash = None
+        signature.confirm_token_expires = None
+        if _verifies_on_confirmation(signature):
+            signature.verified_at = now
+            _move(signature, State.VERIFIED)
+        elif signature.petition.needs_register:
+            _move(signature, State.NEEDS_REVIEW)
+        else:
+            _move(signature, State.CONFIRMED)
+        signature.save()
+        return signature
+
+
+def _verifies_on_confirmation(signature: Signature) -> bool:
+    if not signature.petition.needs_register:
+        return True
+    entry = signature.register_entry
+    if entry is None or not signature.sent_to_official_contact:
+        return False
+    # The entry may already be held by a verified signature (a second
+    # address on the register): a moderator has to sort that out.
+    return not Signature.objects.filter(
+        petition_id=signature.petition_id, register_entry=entry, state=State.VERIFIED
+    ).exists()
+
+
+def withdraw(raw_token: str) -> Signature:
+    with transaction.atomic():
+        signature = (
+            Signature.objects.select_for_update()
+            .select_related("petition", "register_entry")
+            .filter(withdraw_token_hash=token_hash(raw_token))
+            .first()
+        )
+        if signature is None or signature.state not in LIVE_STATES:
+            raise SigningError("This withdrawal link has already been used or is not valid.")
+        _move(signature, State.WITHDRAWN)
+        signature.ended_at = timezone.now()
+        signature.confirm_token_hash = None
+        signature.withdraw_token_hash = None
+        signature.save()
+        audit.record("signature.withdrawn", actor=None, petition=signature.petition,
+                     signature=signature)
+        return signature
+
+
+def approve(
+    signature_id: int,
+    moderator: AbstractBaseUser | AnonymousUser,
+    *,
+    entry: RegisterEntry | None,
+    reason: str = "",
+) -> Signature:
+    with transaction.atomic():
+        signature = (
+            Signature.objects.select_for_update()
+            .select_related("petition", "register_entry")
+            .get(pk=signature_id)
+        )
+        if signature.state not in AWAITING_STATES:
+            raise SigningError(f"This signature is {signature.get_state_display().lower()}; "
+                               "only signatures awaiting verification can be approved.")
+        petition = signature.petition
+        if petition.needs_register:
+            if entry is None or entry.register_id != petition.register_id:
+                raise SigningError("Choose the register entry this signer is.")
+            holder = Signature.objects.filter(
+                petition=petition, register_entry=entry, state=State.VERIFIED
+            ).exclude(pk=signature.pk).first()
+            if holder is not None:
+                raise SigningError(
+                    f"{entry.full_name} already has a verified signature (#{holder.pk}) "
+                    "on this letter."
+                )
+        old_place = signature.place()
+        if petition.needs_register:
+            signature.register_entry = entry
+        signature.verified_at = timezone.now()
+        signature.state_reason = reason[:500]
+        _move(signature, State.VERIFIED, old_place=old_place)
+        signature.save()
+        audit.record(
+            "signature.approved", actor=moderator, petition=petition, signature=signature,
+            reason=reason, register_entry=entry.pk if entry else None,
+        )
+        _notify_decision(signature)
+        return signature
+
+
+def reject(signature_id: int, moderator: AbstractBaseUser | AnonymousUser, *, reason: str) -> Signature:
+    if not reason.strip():
+        raise SigningError("Give a reason for the rejection; the signer and organiser will see it.")
+    with transaction.atomic():
+        signature = (
+            Signature.objects.select_for_update()
+            .select_related("petition", "register_entry")
+            .get(pk=signature_id)
+        )
+        if signature.state not in AWAITING_STATES:
+            raise SigningError(f"This signature is {signature.get_state_display().lower()}; "
+                               "only signatures awaiting verification can be rejected.")
+        _move(signature, State.REJECTED)
+        signature.state_reason = reason.strip()[:500]
+        signature.ended_at = timezone.now()
+        signature.save()
+        audit.record("signature.rejected", actor=moderator, petition=signature.petition,
+                     signature=signature, reason=reason.strip())
+        _notify_decision(signature)
+        return signature
+
+
+def _notify_decision(signature: Signature) -> None:
+    enqueue(
+        "decision",
+        signature.email,
+        "signing/mail/decision.txt",
+        {
+            "signature": signature,
+            "petition": signature.petition,
+            "title": signature.petition.current_version().title,
+            "petition_url": settings.SITE_URL + signature.petition.get_absolute_url(),
+        },
+    )

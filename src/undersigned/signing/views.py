@@ -1,0 +1,80 @@
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.views.decorators.http import require_http_methods, require_POST
+
+from undersigned.petitions.models import Petition
+from undersigned.petitions.views import petition_page
+from undersigned.signing import services
+from undersigned.signing.forms import SignForm
+
+
+@require_POST
+def sign(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = get_object_or_404(Petition.objects.exclude(status=Petition.Status.DRAFT), slug=slug)
+    form = SignForm(request.POST, petition=petition)
+    if not petition.is_open:
+        messages.error(request, "This petition is closed and no longer takes signatures.")
+        return redirect(petition)
+    if not form.is_valid():
+        return petition_page(request, petition, form=form, status=400)
+    data = form.cleaned_data
+    try:
+        services.sign(
+            petition,
+            services.SignRequest(
+                full_name=data["full_name"],
+                email=data["email"],
+                show_name=data["visibility"] == "show",
+                role=data.get("role", ""),
+                municipality=data.get("municipality", ""),
+                region=data.get("region", ""),
+                evidence_url=data.get("evidence_url", ""),
+                language=translation.get_language() or "en",
+            ),
+        )
+    except services.SigningError as exc:
+        form.add_error(None, str(exc))
+        return petition_page(request, petition, form=form, status=400)
+    return redirect("signed", slug=petition.slug)
+
+
+def signed(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = get_object_or_404(Petition.objects.exclude(status=Petition.Status.DRAFT), slug=slug)
+    return render(request, "signing/check_mail.html", {"petition": petition})
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    # GET only shows a button: mail scanners that open links must not sign for anyone.
+    if request.method == "GET":
+        try:
+            signature = services.check_confirmable(services.find_by_confirm_token(token))
+        except services.SigningError as exc:
+            return render(request, "signing/link_problem.html", {"problem": str(exc)}, status=400)
+        return render(request, "signing/confirm.html", {"signature": signature,
+                                                        "petition": signature.petition})
+    try:
+        signature = services.confirm(token)
+    except services.SigningError as exc:
+        return render(request, "signing/link_problem.html", {"problem": str(exc)}, status=400)
+    return render(request, "signing/confirmed.html", {"signature": signature,
+                                                      "petition": signature.petition})
+
+
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method == "GET":
+        signature = services.find_by_withdraw_token(token)
+        if signature is None or signature.state not in services.LIVE_STATES:
+            return render(request, "signing/link_problem.html",
+                          {"problem": "This withdrawal link has already been used or is not valid."},
+                          status=400)
+        return render(request, "signing/withdraw.html", {"signature": signature,
+                                                         "petition": signature.petition})
+    try:
+        signature = services.withdraw(token)
+    except services.SigningError as exc:
+        return render(request, "signing/link_problem.html", {"problem": str(exc)}, status=400)
+    return render(request, "signing/withdrawn.html", {"petition": signature.petition})

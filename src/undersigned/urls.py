@@ -1,0 +1,34 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from undersigned.accounts import views as accounts
+from undersigned.api.views import api
+from undersigned.moderation import views as moderation
+from undersigned.petitions import organiser_views as organiser
+from undersigned.petitions import views as petitions
+from undersigned.signing import views as signing
+
+urlpatterns = [
+    path("", petitions.home, name="home"),
+    path("p/<slug:slug>/", petitions.petition, name="petition"),
+    path("p/<slug:slug>/signatories/", petitions.signatories, name="signatories"),
+    path("p/<slug:slug>/sign/", signing.sign, name="sign"),
+    path("p/<slug:slug>/signed/", signing.signed, name="signed"),
+    path("confirm/<str:token>/", signing.confirm, name="confirm"),
+    path("withdraw/<str:token>/", signing.withdraw, name="withdraw"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/signup/", accounts.signup, name="signup"),
+    path("dashboard/", organiser.dashboard, name="dashboard"),
+    path("dashboard/new/", organiser.new_petition, name="new-petition"),
+    path("dashboard/<slug:slug>/", organiser.manage, name="manage"),
+    path("dashboard/<slug:slug>/edit/", organiser.edit_draft, name="edit-draft"),
+    path("dashboard/<slug:slug>/founders/", organiser.add_founder, name="add-founder"),
+    path("dashboard/<slug:slug>/versions/", organiser.add_version, name="add-version"),
+    path("dashboard/<slug:slug>/<str:action>/", organiser.change_status, name="petition-status"),
+    path("moderation/", moderation.queue, name="moderation-queue"),
+    path("moderation/<int:signature_id>/", moderation.review, name="moderation-review"),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,162 @@
+"""Fixtures shared by the suite: a real SMTP server on loopback, users, petitions."""
+
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.contrib.auth.models import User
+from django.test import Client
+
+from undersigned.core.management.commands.worker import run_once
+from undersigned.petitions import services as petitions
+from undersigned.petitions.models import Petition, TextVersion
+from undersigned.registers.models import Register
+from undersigned.registers.services import import_register
+
+LINK = re.compile(r"https?://\S+/(confirm|withdraw)/([A-Za-z0-9_-]+)/")
+
+
+@dataclass
+class Inbox:
+    """What a real SMTP server on loopback received."""
+
+    messages: list[Message] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            message = message_from_bytes(envelope.original_content or envelope.content)
+            message["X-Envelope-To"] = ",".join(envelope.rcpt_tos)
+            self.messages.append(message)
+        return "250 OK"
+
+    def to(self, address: str) -> list[Message]:
+        with self.lock:
+            return [m for m in self.messages if address in m["X-Envelope-To"]]
+
+    def last_to(self, address: str) -> Message:
+        found = self.to(address)
+        assert found, f"no mail to {address}; got {[m['X-Envelope-To'] for m in self.messages]}"
+        return found[-1]
+
+
+def body_of(message: Message) -> str:
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode(message.get_content_charset() or "utf-8")
+
+
+def link_in(message: Message, kind: str) -> str:
+    """The path of the confirm/withdraw link in a mail, e.g. /confirm/abc/."""
+    for match in LINK.finditer(body_of(message)):
+        if match.group(1) == kind:
+            return f"/{kind}/{match.group(2)}/"
+    raise AssertionError(f"no {kind} link in mail: {body_of(message)!r}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp(settings: Any) -> Iterator[Inbox]:
+    """A real SMTP server on 127.0.0.1; the mail settings point at it."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 5
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def deliver(smtp: Inbox) -> Any:
+    """Run the worker once, as the background process would, so queued mail goes out."""
+
+    def run() -> Inbox:
+        run_once()
+        return smtp
+
+    return run
+
+
+@pytest.fixture
+def organiser(db: None) -> User:
+    return User.objects.create_user("org", "org@example.org", "correct horse battery")
+
+
+@pytest.fixture
+def organiser_client(organiser: User) -> Client:
+    client = Client()
+    client.force_login(organiser)
+    return client
+
+
+def make_petition(
+    organiser: User,
+    *,
+    slug: str = "clean-air",
+    title: str = "Clean air for Kolpino",
+    body: str = "We ask for clean air.",
+    register: Register | None = None,
+    publish: bool = True,
+    **fields: Any,
+) -> Petition:
+    petition = Petition.objects.create(
+        slug=slug,
+        organiser=organiser,
+        organiser_name="Friends of Kolpino",
+        audience=Petition.Audience.REGISTER if register else Petition.Audience.ANYONE,
+        kind=Petition.Kind.LETTER if register else Petition.Kind.PETITION,
+        register=register,
+        **fields,
+    )
+    TextVersion.objects.create(petition=petition, number=1, title=title, body=body)
+    if publish:
+        petitions.publish(petition, organiser)
+        petition.refresh_from_db()
+    return petition
+
+
+@pytest.fixture
+def petition(organiser: User) -> Petition:
+    return make_petition(organiser)
+
+
+REGISTER_CSV = """full_name,role,municipality,region,email
+Kseniya Lindstrem,municipal deputy,Semyonovsky,St Petersburg,lindstrem@council.example.org
+Dmitry Palyuga,municipal deputy,Smolninskoye,St Petersburg,
+Anna Belova,municipal deputy,Kolpino,St Petersburg,belova@council.example.org
+Gleb Zorin,municipal deputy,Samara,Samara Oblast,
+Vera Orlova,municipal deputy,Yakutsk,Sakha (Yakutia),
+"""
+
+
+@pytest.fixture
+def register(db: None) -> Register:
+    result = import_register("Deputies", REGISTER_CSV.encode())
+    assert result.ok, result.errors
+    assert result.register is not None
+    return result.register
+
+
+@pytest.fixture
+def letter(organiser: User, register: Register) -> Petition:
+    return make_petition(
+        organiser, slug="deputies-letter", title="Letter of deputies", register=register
+    )
