@@ -20,7 +20,7 @@ import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Final, NamedTuple, Protocol
+from typing import Final, Protocol
 
 HASH_SIZE: Final = 32
 
@@ -464,16 +464,22 @@ def check_tree(
 # ---------------------------------------------------------------- tiles
 
 
-class Tile(NamedTuple):
+@dataclass(frozen=True, order=True, slots=True)
+class Tile:
     """A C2SP tlog-tiles tile: ``width`` hashes of tree level ``8 * level``.
 
     Level :data:`ENTRIES_LEVEL` names the entry bundle with the same index
-    and width as the level-0 tile.
+    and width as the level-0 tile. Unpacks as ``level, index, width``.
     """
 
     level: int
     index: int
     width: int
+
+    def __iter__(self) -> Iterator[int]:
+        # Not a NamedTuple only because a field called "index" would shadow
+        # tuple.index; unpacking still reads like the (level, index, width) triple.
+        return iter((self.level, self.index, self.width))
 
     @property
     def path(self) -> str:
@@ -685,9 +691,7 @@ class TileHashReader:
         # recomputing the root itself.
         root_indexes: list[int] = []
         _subtree_indexes(0, self._size, root_indexes)
-        root_slots = [
-            add(self._must_parent(tile_for_storage_index(x), 0)) for x in root_indexes
-        ]
+        root_slots = [add(self._must_parent(tile_for_storage_index(x), 0)) for x in root_indexes]
         root_tiles = len(tiles)
 
         # Any other tile is full and is authenticated by its hash in the tile
@@ -733,7 +737,8 @@ class TileHashReader:
                 raise ProofError(f"{tile.path} does not match its parent tile")
 
         return [
-            hash_from_tile(tiles[slot], data[slot], x) for slot, x in zip(slots, indexes, strict=True)
+            hash_from_tile(tiles[slot], data[slot], x)
+            for slot, x in zip(slots, indexes, strict=True)
         ]
 
 
@@ -847,7 +852,9 @@ class Checkpoint:
         if not origin:
             raise ValueError("checkpoint origin line is empty")
         if _DECIMAL.fullmatch(size_text) is None:
-            raise ValueError(f"checkpoint size {size_text!r} is not a decimal without leading zeros")
+            raise ValueError(
+                f"checkpoint size {size_text!r} is not a decimal without leading zeros"
+            )
         size = int(size_text)
         if size > MAX_TREE_SIZE:
             raise ValueError("checkpoint size out of range")

@@ -251,9 +251,7 @@ def _check_text(text: str) -> None:
         raise NoteError("malformed note: text must be UTF-8 without control characters")
 
 
-def sign_note(
-    text: str, signers: Sequence[Signer], existing: Sequence[Signature] = ()
-) -> str:
+def sign_note(text: str, signers: Sequence[Signer], existing: Sequence[Signature] = ()) -> str:
     """Return ``text`` signed by each signer.
 
     ``existing`` signatures (say, the log's own when a witness cosigns) are
@@ -268,10 +266,10 @@ def sign_note(
     replaced = {(s.name, s.key_id) for s in fresh}
     kept: list[Signature] = []
     for sig in existing:
-        raw = _b64decode_canonical(sig.b64)
-        if not is_valid_key_name(sig.name) or raw is None or len(raw) < 5:
+        decoded = _b64decode_canonical(sig.b64)
+        if not is_valid_key_name(sig.name) or decoded is None or len(decoded) < 5:
             raise NoteError("malformed note: existing signature is malformed")
-        if int.from_bytes(raw[:4], "big") != sig.key_id:
+        if int.from_bytes(decoded[:4], "big") != sig.key_id:
             raise NoteError("malformed note: existing signature has the wrong key id")
         if (sig.name, sig.key_id) not in replaced:
             kept.append(sig)
@@ -280,9 +278,7 @@ def sign_note(
     return text + "\n" + "".join(sig.line() for sig in (*kept, *fresh))
 
 
-def open_note(
-    message: str | bytes, verifiers: Sequence[Verifier]
-) -> tuple[str, list[Signature]]:
+def open_note(message: str | bytes, verifiers: Sequence[Verifier]) -> tuple[str, list[Signature]]:
     """Verify a signed note and return its text and the signatures that verified.
 
     As Go's note.Open: signatures from keys not among ``verifiers`` are

@@ -133,15 +133,25 @@ def place_key(name: str) -> str:
     return " ".join(specific or tokens)
 
 
-# Registers usually list "Surname Name Patronymic" while claimants often
-# write just "Name Surname"; each token missing on one side costs this factor.
-EXTRA_TOKEN_FACTOR = 0.9
+# Registers usually list "Surname Name Patronymic" while claimants mostly
+# write "Name Surname", so a patronymic missing on one side costs almost
+# nothing; any other missing word (a second surname, a wrong person who
+# merely shares two words) costs much more.
+MISSING_PATRONYMIC_FACTOR = 0.97
+MISSING_WORD_FACTOR = 0.8
+# Folded patronymic endings: -ович/-евич/-ич, -овна/-евна/-ична.
+_PATRONYMIC = re.compile(r"(?:ich|[oe]vna|ichna)$")
 
 PairScore = Callable[[str, str], float]
 
 
 def _ratio(a: str, b: str) -> float:
     return float(fuzz.ratio(a, b))
+
+
+@lru_cache(maxsize=65_536)
+def _is_patronymic(token: str) -> bool:
+    return len(token) > 5 and _PATRONYMIC.search(token) is not None
 
 
 def _token_alignment(left: list[str], right: list[str], pair_score: PairScore) -> float:
@@ -151,13 +161,20 @@ def _token_alignment(left: list[str], right: list[str], pair_score: PairScore) -
     and unlike token_set_ratio it does not call "Ivan" a perfect match for
     "Ivan Petrov": a one-word name gets no allowance for missing tokens.
     """
-    extra = abs(len(left) - len(right))
-    if not left or not right or (extra and min(len(left), len(right)) < 2):
+    if not left or not right or (len(left) != len(right) and min(len(left), len(right)) < 2):
         return 0.0
-    pairs = sorted(
-        ((pair_score(a, b), i, j) for i, a in enumerate(left) for j, b in enumerate(right)),
-        reverse=True,
-    )
+    left_patronymic = [_is_patronymic(token) for token in left]
+    right_patronymic = [_is_patronymic(token) for token in right]
+    pairs = []
+    for i, a in enumerate(left):
+        for j, b in enumerate(right):
+            score = pair_score(a, b)
+            # "Petrov" resembles the patronymic "Petrovich" more than the
+            # surname it should be compared with; keep the two kinds apart.
+            if left_patronymic[i] != right_patronymic[j]:
+                score *= 0.5
+            pairs.append((score, i, j))
+    pairs.sort(reverse=True)
     # Greedy assignment is optimal enough for names of two to four words.
     used_left: set[int] = set()
     used_right: set[int] = set()
@@ -171,7 +188,13 @@ def _token_alignment(left: list[str], right: list[str], pair_score: PairScore) -
         token_weight = len(left[i]) + len(right[j])
         total += score * token_weight
         weight += token_weight
-    return total / weight * EXTRA_TOKEN_FACTOR**extra
+    result = total / weight
+    unmatched = [p for i, p in enumerate(left_patronymic) if i not in used_left] + [
+        p for j, p in enumerate(right_patronymic) if j not in used_right
+    ]
+    for patronymic in unmatched:
+        result *= MISSING_PATRONYMIC_FACTOR if patronymic else MISSING_WORD_FACTOR
+    return result
 
 
 def _name_similarity(a: str, b: str, pair_score: PairScore = _ratio) -> float:
