@@ -365,7 +365,7 @@ class _RowChecker:
 
     def _check_person(self, line: int, values: dict[str, str], errors: list[RowError]) -> None:
         # Compared by the same folded keys the database's uniqueness constraint
-        # uses, so "Ксения Торстрем" and "Ksenia Torstrem" in one municipality
+        # uses, so "Ксения Линдстрем" and "Ksenia Lindstrem" in one municipality
         # are caught here rather than failing the insert.
         keys = {
             "full_name": name_key(values["full_name"]),

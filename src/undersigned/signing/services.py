@@ -131,7 +131,7 @@ def _sign_locked(
     added_by: AbstractBaseUser | None,
 ) -> Signature:
     existing = (
-        Signature.objects.select_for_update()
+        Signature.objects.select_for_update(of=("self",))
         .filter(petition=petition, email_hash=digest)
         .first()
     )
@@ -235,7 +235,7 @@ def confirm(raw_token: str) -> Signature:
     """Confirm the email address; verify at once when the rules allow, else queue for review."""
     with transaction.atomic():
         signature = check_confirmable(
-            Signature.objects.select_for_update()
+            Signature.objects.select_for_update(of=("self",))
             .select_related("petition", "register_entry")
             .filter(confirm_token_hash=token_hash(raw_token))
             .first()
@@ -271,7 +271,7 @@ def _verifies_on_confirmation(signature: Signature) -> bool:
 def withdraw(raw_token: str) -> Signature:
     with transaction.atomic():
         signature = (
-            Signature.objects.select_for_update()
+            Signature.objects.select_for_update(of=("self",))
             .select_related("petition", "register_entry")
             .filter(withdraw_token_hash=token_hash(raw_token))
             .first()
@@ -297,7 +297,7 @@ def approve(
 ) -> Signature:
     with transaction.atomic():
         signature = (
-            Signature.objects.select_for_update()
+            Signature.objects.select_for_update(of=("self",))
             .select_related("petition", "register_entry")
             .get(pk=signature_id)
         )
@@ -336,7 +336,7 @@ def reject(signature_id: int, moderator: AbstractBaseUser | AnonymousUser, *, re
         raise SigningError("Give a reason for the rejection; the signer and organiser will see it.")
     with transaction.atomic():
         signature = (
-            Signature.objects.select_for_update()
+            Signature.objects.select_for_update(of=("self",))
             .select_related("petition", "register_entry")
             .get(pk=signature_id)
         )
