@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Sequence
 from functools import cache
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -249,7 +251,9 @@ def test_ct_roots(ct_store: MemoryHashStore) -> None:
 
 
 @pytest.mark.parametrize(("n", "size", "want"), CT_INCLUSION)
-def test_ct_inclusion_vectors(ct_store: MemoryHashStore, n: int, size: int, want: list[str]) -> None:
+def test_ct_inclusion_vectors(
+    ct_store: MemoryHashStore, n: int, size: int, want: list[str]
+) -> None:
     proof = prove_record(size, n, ct_store)
     assert [h.hex() for h in proof] == want
     check_record(proof, size, bytes.fromhex(CT_ROOTS[size]), n, leaf_hash(CT_INPUTS[n]))
@@ -338,12 +342,12 @@ def test_stored_hashes_from_data_and_from_hash_agree() -> None:
 
 
 class ShortReader:
-    def read_hashes(self, indexes: object) -> list[bytes]:
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
         return []
 
 
 class BadHashReader:
-    def read_hashes(self, indexes: list[int]) -> list[bytes]:
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
         return [b"short"] * len(indexes)
 
 
@@ -558,7 +562,7 @@ def test_checkpoint_parse_rejects(text: str, complaint: str) -> None:
 
 def test_checkpoint_refuses_to_build_unparseable_text() -> None:
     root = bytes(32)
-    for kwargs in [
+    bad: list[dict[str, Any]] = [
         {"origin": ""},
         {"origin": "a\nb"},
         {"size": -1},
@@ -566,8 +570,9 @@ def test_checkpoint_refuses_to_build_unparseable_text() -> None:
         {"root_hash": bytes(31)},
         {"extensions": ("",)},
         {"extensions": ("a\nb",)},
-    ]:
-        fields: dict[str, object] = {"origin": "o", "size": 1, "root_hash": root, "extensions": ()}
+    ]
+    for kwargs in bad:
+        fields: dict[str, Any] = {"origin": "o", "size": 1, "root_hash": root, "extensions": ()}
         fields.update(kwargs)
         with pytest.raises(ValueError):
-            Checkpoint(**fields)  # type: ignore[arg-type]
+            Checkpoint(**fields)
