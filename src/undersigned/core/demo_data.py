@@ -18,19 +18,53 @@ PLACES = [
 ]
 
 FIRST = [
-    ("Anna", "f"), ("Boris", "m"), ("Vera", "f"), ("Gleb", "m"), ("Daria", "f"),
-    ("Yegor", "m"), ("Zoya", "f"), ("Ilya", "m"), ("Kira", "f"), ("Lev", "m"),
-    ("Marina", "f"), ("Nikita", "m"), ("Olga", "f"), ("Pavel", "m"), ("Raisa", "f"),
-    ("Semyon", "m"), ("Taisia", "f"), ("Fyodor", "m"), ("Yulia", "f"), ("Artyom", "m"),
-    ("Polina", "f"), ("Timofei", "m"), ("Alina", "f"), ("Matvei", "m"), ("Nadezhda", "f"),
+    ("Anna", "f"),
+    ("Boris", "m"),
+    ("Vera", "f"),
+    ("Gleb", "m"),
+    ("Daria", "f"),
+    ("Yegor", "m"),
+    ("Zoya", "f"),
+    ("Ilya", "m"),
+    ("Kira", "f"),
+    ("Lev", "m"),
+    ("Marina", "f"),
+    ("Nikita", "m"),
+    ("Olga", "f"),
+    ("Pavel", "m"),
+    ("Raisa", "f"),
+    ("Semyon", "m"),
+    ("Taisia", "f"),
+    ("Fyodor", "m"),
+    ("Yulia", "f"),
+    ("Artyom", "m"),
+    ("Polina", "f"),
+    ("Timofei", "m"),
+    ("Alina", "f"),
+    ("Matvei", "m"),
+    ("Nadezhda", "f"),
 ]
 LAST = [
-    ("Belov", "Belova"), ("Vetrov", "Vetrova"), ("Gromov", "Gromova"), ("Zorin", "Zorina"),
-    ("Klyuev", "Klyueva"), ("Lapin", "Lapina"), ("Morozov", "Morozova"),
-    ("Nechaev", "Nechaeva"), ("Orlov", "Orlova"), ("Panin", "Panina"), ("Rybin", "Rybina"),
-    ("Sokolov", "Sokolova"), ("Tikhonov", "Tikhonova"), ("Ushakov", "Ushakova"),
-    ("Filatov", "Filatova"), ("Kharitonov", "Kharitonova"), ("Tsvetkov", "Tsvetkova"),
-    ("Chernov", "Chernova"), ("Sharov", "Sharova"), ("Yakovlev", "Yakovleva"),
+    ("Belov", "Belova"),
+    ("Vetrov", "Vetrova"),
+    ("Gromov", "Gromova"),
+    ("Zorin", "Zorina"),
+    ("Klyuev", "Klyueva"),
+    ("Lapin", "Lapina"),
+    ("Morozov", "Morozova"),
+    ("Nechaev", "Nechaeva"),
+    ("Orlov", "Orlova"),
+    ("Panin", "Panina"),
+    ("Rybin", "Rybina"),
+    ("Sokolov", "Sokolova"),
+    ("Tikhonov", "Tikhonova"),
+    ("Ushakov", "Ushakova"),
+    ("Filatov", "Filatova"),
+    ("Kharitonov", "Kharitonova"),
+    ("Tsvetkov", "Tsvetkova"),
+    ("Chernov", "Chernova"),
+    ("Sharov", "Sharova"),
+    ("Yakovlev", "Yakovleva"),
 ]
 
 # The organiser and the people whose names the press would misspell.
@@ -55,8 +89,14 @@ def register_people(count: int = 200, seed: int = 2022) -> list[dict[str, str]]:
     fixed = [ORGANISER, ("Dmitry Palyuga-Orlov", "Smolninskoye", "St Petersburg")]
     for name, municipality, region in fixed:
         seen.add((name, municipality))
-        people.append({"full_name": name, "role": "municipal deputy",
-                       "municipality": municipality, "region": region})
+        people.append(
+            {
+                "full_name": name,
+                "role": "municipal deputy",
+                "municipality": municipality,
+                "region": region,
+            }
+        )
     while len(people) < count:
         first, sex = rng.choice(FIRST)
         last = rng.choice(LAST)[0 if sex == "m" else 1]
@@ -65,8 +105,14 @@ def register_people(count: int = 200, seed: int = 2022) -> list[dict[str, str]]:
         if (name, municipality) in seen:
             continue
         seen.add((name, municipality))
-        people.append({"full_name": name, "role": "municipal deputy",
-                       "municipality": municipality, "region": region})
+        people.append(
+            {
+                "full_name": name,
+                "role": "municipal deputy",
+                "municipality": municipality,
+                "region": region,
+            }
+        )
     for i, person in enumerate(people):
         # Every third deputy has an official address on the register.
         person["email"] = f"deputy{i:03d}@council.example.org" if i % 3 == 0 else ""

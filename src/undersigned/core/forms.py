@@ -6,7 +6,9 @@ import unicodedata
 from django import forms
 from django.core.exceptions import ValidationError
 
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]"
+)
 
 
 def clean_line(value: str, *, label: str) -> str:
@@ -21,7 +23,7 @@ class PlainTextField(forms.CharField):
     """A single-line text field that refuses control characters."""
 
     def to_python(self, value: object) -> str:
-        text: str = super().to_python(value)
+        text = super().to_python(value) or ""
         if text:
             text = clean_line(text, label=str(self.label or "This field"))
         return text

@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 
 from undersigned.moderation.models import AuditEvent
 from undersigned.petitions.models import Petition
@@ -10,13 +10,13 @@ from undersigned.signing.models import Signature
 def record(
     action: str,
     *,
-    actor: AbstractBaseUser | AnonymousUser | None,
+    actor: User | AnonymousUser | None,
     petition: Petition | None,
     signature: Signature | None = None,
     reason: str = "",
     **details: Any,
 ) -> AuditEvent:
-    user = actor if isinstance(actor, AbstractBaseUser) else None
+    user = actor if isinstance(actor, User) else None
     return AuditEvent.objects.create(
         actor=user,
         actor_name=user.get_username() if user else "",

@@ -28,11 +28,15 @@ def queue(request: HttpRequest) -> HttpResponse:
     slug = request.GET.get("petition", "")
     if slug:
         waiting = waiting.filter(petition__slug=slug)
-    return render(request, "moderation/queue.html", {
-        "signatures": waiting[:QUEUE_PAGE],
-        "petitions": petitions.order_by("slug"),
-        "selected": slug,
-    })
+    return render(
+        request,
+        "moderation/queue.html",
+        {
+            "signatures": waiting[:QUEUE_PAGE],
+            "petitions": petitions.order_by("slug"),
+            "selected": slug,
+        },
+    )
 
 
 def _candidates(signature: Signature) -> list[tuple[RegisterEntry, float, list[Signature]]]:
@@ -48,9 +52,9 @@ def _candidates(signature: Signature) -> list[tuple[RegisterEntry, float, list[S
         limit=5,
     )
     by_pk = entries.in_bulk([c.key for c in ranked])
-    rows = []
+    rows: list[tuple[RegisterEntry, float, list[Signature]]] = []
     for candidate in ranked:
-        entry = by_pk[candidate.key]  # type: ignore[index]
+        entry = by_pk[candidate.key]
         rivals = list(
             Signature.objects.filter(petition=petition, register_entry=entry)
             .exclude(pk=signature.pk)
@@ -79,7 +83,7 @@ def review(request: HttpRequest, signature_id: int) -> HttpResponse:
         try:
             if data["decision"] == "approve":
                 entry = None
-                if data["entry"]:
+                if data["entry"] and signature.petition.register_id is not None:
                     entry = RegisterEntry.objects.filter(
                         pk=data["entry"], register_id=signature.petition.register_id
                     ).first()
@@ -92,10 +96,15 @@ def review(request: HttpRequest, signature_id: int) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             return redirect("moderation-queue")
-    return render(request, "moderation/review.html", {
-        "signature": signature,
-        "petition": signature.petition,
-        "candidates": _candidates(signature),
-        "form": form,
-        "history": signature.audit_events.all(),
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "moderation/review.html",
+        {
+            "signature": signature,
+            "petition": signature.petition,
+            "candidates": _candidates(signature),
+            "form": form,
+            "history": signature.audit_events.all(),
+        },
+        status=400 if form.errors else 200,
+    )

@@ -79,7 +79,7 @@ def send_due(limit: int = 100) -> int:
             )
             try:
                 message.send()
-            except Exception as exc:  # noqa: BLE001 - any failure to hand over means "try later"
+            except Exception as exc:
                 OutgoingMail.objects.filter(pk=mail.pk).update(
                     last_error=type(exc).__name__,
                     next_attempt_at=timezone.now() + backoff(mail.attempts),

@@ -1,18 +1,28 @@
 """Who may see and change what: least privilege, checked in one place."""
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from undersigned.petitions.models import Petition
 
-AnyUser = AbstractBaseUser | AnonymousUser
+AnyUser = User | AnonymousUser
+
+
+def signed_in(request: HttpRequest) -> User:
+    """The logged-in user of a view behind login_required."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied("log in first")
+    return request.user
 
 
 def organised_by(user: AnyUser) -> "QuerySet[Petition]":
     if not user.is_authenticated:
         return Petition.objects.none()
-    if getattr(user, "is_superuser", False):
+    if not isinstance(user, User):
+        return Petition.objects.none()
+    if user.is_superuser:
         return Petition.objects.all()
     return Petition.objects.filter(organiser=user)
 
@@ -20,7 +30,9 @@ def organised_by(user: AnyUser) -> "QuerySet[Petition]":
 def moderated_by(user: AnyUser) -> "QuerySet[Petition]":
     if not user.is_authenticated:
         return Petition.objects.none()
-    if getattr(user, "is_superuser", False) or user.has_perm("signing.moderate_any"):
+    if not isinstance(user, User):
+        return Petition.objects.none()
+    if user.is_superuser or user.has_perm("signing.moderate_any"):
         return Petition.objects.all()
     return Petition.objects.filter(Q(organiser=user) | Q(moderators=user)).distinct()
 

@@ -6,8 +6,7 @@ from undersigned.petitions.models import Petition, Tally, TextVersion
 class TextVersionInline(admin.TabularInline[TextVersion, Petition]):
     model = TextVersion
     extra = 0
-    fields = ["number", "title", "language", "published_at", "sha256"]
-    readonly_fields = fields
+    fields = readonly_fields = ("number", "title", "language", "published_at", "sha256")
 
     def has_add_permission(self, request: object, obj: object = None) -> bool:
         return False

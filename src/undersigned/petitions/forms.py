@@ -15,16 +15,17 @@ class PetitionForm(forms.Form):
     title = PlainTextField(max_length=200)
     body = forms.CharField(label="Text", max_length=20000, widget=forms.Textarea)
     language = forms.ChoiceField(choices=settings.LANGUAGES, initial="en")
-    organiser_name = PlainTextField(
-        label="Organiser shown to the public", max_length=200
-    )
+    organiser_name = PlainTextField(label="Organiser shown to the public", max_length=200)
     audience = forms.ChoiceField(
-        label="Who may sign", choices=Petition.Audience.choices, widget=forms.RadioSelect,
+        label="Who may sign",
+        choices=Petition.Audience.choices,
+        widget=forms.RadioSelect,
         initial=Petition.Audience.ANYONE,
     )
     register = forms.ModelChoiceField(queryset=Register.objects.all(), required=False)
     thresholds = forms.CharField(
-        required=False, max_length=200,
+        required=False,
+        max_length=200,
         help_text="Milestones of verified signatures, separated by commas, e.g. 100, 1000.",
     )
     deadline = forms.DateTimeField(
@@ -75,7 +76,8 @@ class NewVersionForm(forms.Form):
     body = forms.CharField(label="Text", max_length=20000, widget=forms.Textarea)
     language = forms.ChoiceField(choices=settings.LANGUAGES)
     change_note = PlainTextField(
-        label="What changed", max_length=500,
+        label="What changed",
+        max_length=500,
         help_text="Shown on the petition page; signers of earlier versions keep their version.",
     )
 

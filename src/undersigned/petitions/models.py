@@ -97,19 +97,22 @@ class TextVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.petition.slug} v{self.number}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk:
+            frozen = TextVersion.objects.filter(pk=self.pk, published_at__isnull=False).first()
+            if frozen and (
+                frozen.compute_sha256() != self.compute_sha256()
+                or frozen.published_at != self.published_at
+            ):
+                raise ValueError("a published text version is frozen; publish a new version")
+        self.sha256 = self.compute_sha256()
+        super().save(*args, **kwargs)
+
     def compute_sha256(self) -> str:
         # The hash covers what a signer read: title, language and body, in a
         # fixed layout an auditor can reproduce from the published text.
         text = f"{self.title}\n{self.language}\n\n{self.body}"
         return hashlib.sha256(text.encode()).hexdigest()
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.published_at is not None and self.pk:
-            frozen = TextVersion.objects.filter(pk=self.pk, published_at__isnull=False).first()
-            if frozen and frozen.compute_sha256() != self.compute_sha256():
-                raise ValueError("a published text version is frozen; publish a new version")
-        self.sha256 = self.compute_sha256()
-        super().save(*args, **kwargs)
 
 
 class Tally(models.Model):

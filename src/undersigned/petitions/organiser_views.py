@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from undersigned.moderation.models import AuditEvent
 from undersigned.petitions import services
-from undersigned.petitions.access import organised_by, organiser_petition_or_404
+from undersigned.petitions.access import organised_by, organiser_petition_or_404, signed_in
 from undersigned.petitions.forms import FounderForm, NewVersionForm, PetitionForm
 from undersigned.petitions.models import Petition, TextVersion
 from undersigned.signing import services as signing
@@ -60,8 +60,9 @@ def new_petition(request: HttpRequest) -> HttpResponse:
     form = PetitionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            petition = Petition(organiser=request.user,
-                                slug=services.unique_slug(form.cleaned_data["title"]))
+            petition = Petition(
+                organiser=signed_in(request), slug=services.unique_slug(form.cleaned_data["title"])
+            )
             version = TextVersion(number=1)
             _apply(petition, version, form.cleaned_data)
             petition.save()
@@ -69,8 +70,12 @@ def new_petition(request: HttpRequest) -> HttpResponse:
             version.save()
         messages.success(request, "Draft saved. Publish it when the text is final.")
         return redirect("manage", slug=petition.slug)
-    return render(request, "petitions/edit.html", {"form": form, "petition": None},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "petitions/edit.html",
+        {"form": form, "petition": None},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -89,8 +94,12 @@ def edit_draft(request: HttpRequest, slug: str) -> HttpResponse:
             version.save()
         messages.success(request, "Draft saved.")
         return redirect("manage", slug=slug)
-    return render(request, "petitions/edit.html", {"form": form, "petition": petition},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "petitions/edit.html",
+        {"form": form, "petition": petition},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -114,8 +123,11 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def change_status(request: HttpRequest, slug: str, action: str) -> HttpResponse:
     petition = organiser_petition_or_404(request.user, slug)
-    transitions = {"publish": services.publish, "close": services.close,
-                   "archive": services.archive}
+    transitions = {
+        "publish": services.publish,
+        "close": services.close,
+        "archive": services.archive,
+    }
     if action not in transitions:
         messages.error(request, "Unknown action.")
         return redirect("manage", slug=slug)
@@ -124,9 +136,14 @@ def change_status(request: HttpRequest, slug: str, action: str) -> HttpResponse:
     except services.PetitionError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, {"publish": "Published: the text is now frozen.",
-                                   "close": "Closed: no more signatures are taken.",
-                                   "archive": "Archived."}[action])
+        messages.success(
+            request,
+            {
+                "publish": "Published: the text is now frozen.",
+                "close": "Closed: no more signatures are taken.",
+                "archive": "Archived.",
+            }[action],
+        )
     return redirect("manage", slug=slug)
 
 
@@ -145,7 +162,7 @@ def add_version(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
     return redirect("manage", slug=slug)
 
 
@@ -164,11 +181,15 @@ def add_founder(request: HttpRequest, slug: str) -> HttpResponse:
         signing.sign(
             petition,
             signing.SignRequest(
-                full_name=data["full_name"], email=data["email"], show_name=data["show_name"],
-                role=data["role"], municipality=data["municipality"], region=data["region"],
+                full_name=data["full_name"],
+                email=data["email"],
+                show_name=data["show_name"],
+                role=data["role"],
+                municipality=data["municipality"],
+                region=data["region"],
                 language=petition.current_version().language,
             ),
-            added_by=request.user,
+            added_by=signed_in(request),
         )
     except signing.SigningError as exc:
         messages.error(request, str(exc))

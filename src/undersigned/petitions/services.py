@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -13,7 +13,7 @@ from undersigned.moderation import audit
 from undersigned.petitions.models import Petition, Tally, TextVersion
 
 Status = Petition.Status
-Actor = AbstractBaseUser | AnonymousUser | None
+Actor = User | AnonymousUser | None
 
 
 class PetitionError(Exception):
@@ -45,8 +45,13 @@ def publish(petition: Petition, actor: Actor) -> None:
         petition.status = Status.OPEN
         petition.opened_at = now
         petition.save(update_fields=["status", "opened_at"])
-        audit.record("petition.opened", actor=actor, petition=petition,
-                     text_version=version.number, sha256=version.sha256)
+        audit.record(
+            "petition.opened",
+            actor=actor,
+            petition=petition,
+            text_version=version.number,
+            sha256=version.sha256,
+        )
 
 
 def close(petition: Petition, actor: Actor, *, reason: str = "closed by the organiser") -> None:
@@ -93,9 +98,14 @@ def new_version(
         if version.compute_sha256() == current.sha256:
             raise PetitionError("The text is unchanged.")
         version.save()
-        audit.record("petition.new_version", actor=actor, petition=petition,
-                     reason=change_note.strip(), text_version=version.number,
-                     sha256=version.sha256)
+        audit.record(
+            "petition.new_version",
+            actor=actor,
+            petition=petition,
+            reason=change_note.strip(),
+            text_version=version.number,
+            sha256=version.sha256,
+        )
         return version
 
 
@@ -136,7 +146,9 @@ class RegionCount:
 def counts_by_region(petition: Petition) -> list[RegionCount]:
     """Verified counts per region with their municipalities, biggest region first."""
     regions: dict[str, RegionCount] = {}
-    rows = Tally.objects.filter(petition=petition, verified__gt=0).order_by("region", "municipality")
+    rows = Tally.objects.filter(petition=petition, verified__gt=0).order_by(
+        "region", "municipality"
+    )
     for row in rows:
         region = regions.setdefault(row.region, RegionCount(row.region))
         region.verified += row.verified

@@ -26,13 +26,24 @@ def public_signatures(petition: Petition) -> "list[Signature]":
     return list(
         Signature.objects.filter(petition=petition, state=Signature.State.VERIFIED, show_name=True)
         .select_related("register_entry")
-        .only("full_name", "role", "municipality", "region", "register_entry", "is_founder",
-              "verified_at", "register_entry__region", "register_entry__municipality")
+        .only(
+            "full_name",
+            "role",
+            "municipality",
+            "region",
+            "register_entry",
+            "is_founder",
+            "verified_at",
+            "register_entry__region",
+            "register_entry__municipality",
+        )
         .order_by("-is_founder", "verified_at", "id")[:NAMES_ON_PAGE]
     )
 
 
-def group_by_place(signatures: "list[Signature]") -> "OrderedDict[str, OrderedDict[str, list[Signature]]]":
+def group_by_place(
+    signatures: "list[Signature]",
+) -> "OrderedDict[str, OrderedDict[str, list[Signature]]]":
     grouped: OrderedDict[str, OrderedDict[str, list[Signature]]] = OrderedDict()
     for signature in sorted(signatures, key=lambda s: (s.place(), s.full_name.casefold())):
         region, municipality = signature.place()

@@ -18,8 +18,11 @@ class RegisterAdmin(admin.ModelAdmin[Register]):
 
     def get_urls(self) -> list[URLPattern]:
         return [
-            path("import/", self.admin_site.admin_view(self.import_view),
-                 name="registers_register_import"),
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="registers_register_import",
+            ),
             *super().get_urls(),
         ]
 
@@ -35,14 +38,24 @@ class RegisterAdmin(admin.ModelAdmin[Register]):
             else:
                 result = import_register(form.cleaned_data["name"], upload.read())
                 if result.ok:
-                    messages.success(request, f"Imported {result.imported} people into "
-                                              f"“{result.register}”.")
+                    messages.success(
+                        request, f"Imported {result.imported} people into “{result.register}”."
+                    )
                     return redirect("admin:registers_register_changelist")
                 errors = result.errors
-        context = {**self.admin_site.each_context(request), "form": form, "errors": errors,
-                   "title": "Import a register", "opts": self.model._meta}
-        return render(request, "registers/admin_import.html", context,
-                      status=400 if errors or form.errors else 200)
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "errors": errors,
+            "title": "Import a register",
+            "opts": self.model._meta,
+        }
+        return render(
+            request,
+            "registers/admin_import.html",
+            context,
+            status=400 if errors or form.errors else 200,
+        )
 
 
 @admin.register(RegisterEntry)

@@ -9,7 +9,6 @@ they are never shown to anyone.
 """
 
 # Cyrillic letters are this module's subject matter, not lookalike typos.
-# ruff: noqa: RUF001, RUF003
 
 from __future__ import annotations
 

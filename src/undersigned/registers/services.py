@@ -50,9 +50,7 @@ def import_register(name: str, data: bytes, *, description: str = "") -> ImportR
         register, _ = Register.objects.select_for_update().get_or_create(
             name=name, defaults={"description": description}
         )
-        existing_people = set(
-            register.entries.values_list("name_key", "place_key", "role")
-        )
+        existing_people = set(register.entries.values_list("name_key", "place_key", "role"))
         existing_emails = set(
             register.entries.exclude(official_email_hash="").values_list(
                 "official_email_hash", flat=True
@@ -61,8 +59,12 @@ def import_register(name: str, data: bytes, *, description: str = "") -> ImportR
         errors = []
         for row, entry in zip(parsed.rows, entries, strict=True):
             if (entry.name_key, entry.place_key, entry.role) in existing_people:
-                errors.append(RowError(row.line, f"{row.full_name} ({row.municipality}) "
-                                                 "is already on this register"))
+                errors.append(
+                    RowError(
+                        row.line,
+                        f"{row.full_name} ({row.municipality}) is already on this register",
+                    )
+                )
             elif entry.official_email_hash and entry.official_email_hash in existing_emails:
                 errors.append(RowError(row.line, "this email is already on this register"))
         if errors:

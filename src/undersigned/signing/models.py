@@ -63,7 +63,9 @@ class Signature(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["petition", "state", "-verified_at"], name="signature_public_list"),
+            models.Index(
+                fields=["petition", "state", "-verified_at"], name="signature_public_list"
+            ),
             models.Index(fields=["state", "created"], name="signature_queue"),
         ]
         permissions = [("moderate_any", "Can moderate signatures on every petition")]

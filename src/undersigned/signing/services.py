@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
@@ -60,7 +60,9 @@ def _add_to_tally(petition_id: int, place: tuple[str, str], column: str, delta: 
     Tally.objects.filter(pk=tally.pk).update(**{column: F(column) + delta})
 
 
-def _move(signature: Signature, new_state: str, *, old_place: tuple[str, str] | None = None) -> None:
+def _move(
+    signature: Signature, new_state: str, *, old_place: tuple[str, str] | None = None
+) -> None:
     """Change a signature's state and keep the tallies equal to the rows."""
     before = bucket(signature.state)
     place_before = old_place or signature.place()
@@ -89,7 +91,7 @@ def sign(
     petition: Petition,
     request: SignRequest,
     *,
-    added_by: AbstractBaseUser | None = None,
+    added_by: User | None = None,
 ) -> Signature:
     """Record a signature (or find the existing one) and queue its confirmation mail.
 
@@ -128,7 +130,7 @@ def _sign_locked(
     address: str,
     digest: str,
     version_id: int,
-    added_by: AbstractBaseUser | None,
+    added_by: User | None,
 ) -> Signature:
     existing = (
         Signature.objects.select_for_update(of=("self",))
@@ -223,9 +225,7 @@ def check_confirmable(signature: Signature | None) -> Signature:
         )
     expires = signature.confirm_token_expires
     if expires is None or expires <= timezone.now():
-        raise SigningError(
-            "This confirmation link has expired. Sign again to get a new link."
-        )
+        raise SigningError("This confirmation link has expired. Sign again to get a new link.")
     if not _can_take_signatures(signature.petition, signature.is_founder):
         raise SigningError("This petition closed before the signature was confirmed.")
     return signature
@@ -283,14 +283,15 @@ def withdraw(raw_token: str) -> Signature:
         signature.confirm_token_hash = None
         signature.withdraw_token_hash = None
         signature.save()
-        audit.record("signature.withdrawn", actor=None, petition=signature.petition,
-                     signature=signature)
+        audit.record(
+            "signature.withdrawn", actor=None, petition=signature.petition, signature=signature
+        )
         return signature
 
 
 def approve(
     signature_id: int,
-    moderator: AbstractBaseUser | AnonymousUser,
+    moderator: User | AnonymousUser,
     *,
     entry: RegisterEntry | None,
     reason: str = "",
@@ -302,15 +303,21 @@ def approve(
             .get(pk=signature_id)
         )
         if signature.state not in AWAITING_STATES:
-            raise SigningError(f"This signature is {signature.get_state_display().lower()}; "
-                               "only signatures awaiting verification can be approved.")
+            raise SigningError(
+                f"This signature is {signature.get_state_display().lower()}; "
+                "only signatures awaiting verification can be approved."
+            )
         petition = signature.petition
         if petition.needs_register:
             if entry is None or entry.register_id != petition.register_id:
                 raise SigningError("Choose the register entry this signer is.")
-            holder = Signature.objects.filter(
-                petition=petition, register_entry=entry, state=State.VERIFIED
-            ).exclude(pk=signature.pk).first()
+            holder = (
+                Signature.objects.filter(
+                    petition=petition, register_entry=entry, state=State.VERIFIED
+                )
+                .exclude(pk=signature.pk)
+                .first()
+            )
             if holder is not None:
                 raise SigningError(
                     f"{entry.full_name} already has a verified signature (#{holder.pk}) "
@@ -324,14 +331,20 @@ def approve(
         _move(signature, State.VERIFIED, old_place=old_place)
         signature.save()
         audit.record(
-            "signature.approved", actor=moderator, petition=petition, signature=signature,
-            reason=reason, register_entry=entry.pk if entry else None,
+            "signature.approved",
+            actor=moderator,
+            petition=petition,
+            signature=signature,
+            reason=reason,
+            register_entry=entry.pk if entry else None,
         )
         _notify_decision(signature)
         return signature
 
 
-def reject(signature_id: int, moderator: AbstractBaseUser | AnonymousUser, *, reason: str) -> Signature:
+def reject(
+    signature_id: int, moderator: User | AnonymousUser, *, reason: str
+) -> Signature:
     if not reason.strip():
         raise SigningError("Give a reason for the rejection; the signer and organiser will see it.")
     with transaction.atomic():
@@ -341,14 +354,21 @@ def reject(signature_id: int, moderator: AbstractBaseUser | AnonymousUser, *, re
             .get(pk=signature_id)
         )
         if signature.state not in AWAITING_STATES:
-            raise SigningError(f"This signature is {signature.get_state_display().lower()}; "
-                               "only signatures awaiting verification can be rejected.")
+            raise SigningError(
+                f"This signature is {signature.get_state_display().lower()}; "
+                "only signatures awaiting verification can be rejected."
+            )
         _move(signature, State.REJECTED)
         signature.state_reason = reason.strip()[:500]
         signature.ended_at = timezone.now()
         signature.save()
-        audit.record("signature.rejected", actor=moderator, petition=signature.petition,
-                     signature=signature, reason=reason.strip())
+        audit.record(
+            "signature.rejected",
+            actor=moderator,
+            petition=signature.petition,
+            signature=signature,
+            reason=reason.strip(),
+        )
         _notify_decision(signature)
         return signature
 

@@ -53,14 +53,18 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             signature = services.check_confirmable(services.find_by_confirm_token(token))
         except services.SigningError as exc:
             return render(request, "signing/link_problem.html", {"problem": str(exc)}, status=400)
-        return render(request, "signing/confirm.html", {"signature": signature,
-                                                        "petition": signature.petition})
+        return render(
+            request,
+            "signing/confirm.html",
+            {"signature": signature, "petition": signature.petition},
+        )
     try:
         signature = services.confirm(token)
     except services.SigningError as exc:
         return render(request, "signing/link_problem.html", {"problem": str(exc)}, status=400)
-    return render(request, "signing/confirmed.html", {"signature": signature,
-                                                      "petition": signature.petition})
+    return render(
+        request, "signing/confirmed.html", {"signature": signature, "petition": signature.petition}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -68,11 +72,17 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET":
         signature = services.find_by_withdraw_token(token)
         if signature is None or signature.state not in services.LIVE_STATES:
-            return render(request, "signing/link_problem.html",
-                          {"problem": "This withdrawal link has already been used or is not valid."},
-                          status=400)
-        return render(request, "signing/withdraw.html", {"signature": signature,
-                                                         "petition": signature.petition})
+            return render(
+                request,
+                "signing/link_problem.html",
+                {"problem": "This withdrawal link has already been used or is not valid."},
+                status=400,
+            )
+        return render(
+            request,
+            "signing/withdraw.html",
+            {"signature": signature, "petition": signature.petition},
+        )
     try:
         signature = services.withdraw(token)
     except services.SigningError as exc:

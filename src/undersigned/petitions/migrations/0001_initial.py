@@ -6,68 +6,168 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registers', '0001_initial'),
+        ("registers", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Petition',
+            name="Petition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('kind', models.CharField(choices=[('petition', 'Petition'), ('letter', 'Open letter')], default='petition', max_length=10)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('open', 'Open'), ('closed', 'Closed'), ('archived', 'Archived')], default='draft', max_length=10)),
-                ('audience', models.CharField(choices=[('anyone', 'Anyone with a confirmed email'), ('register', 'Only people on a register')], default='anyone', max_length=10)),
-                ('organiser_name', models.CharField(help_text='Who the public sees as the organiser.', max_length=200)),
-                ('thresholds', models.JSONField(blank=True, default=list)),
-                ('deadline', models.DateTimeField(blank=True, null=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('opened_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('moderators', models.ManyToManyField(blank=True, related_name='moderated_petitions', to=settings.AUTH_USER_MODEL)),
-                ('organiser', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='organised_petitions', to=settings.AUTH_USER_MODEL)),
-                ('register', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='petitions', to='registers.register')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("petition", "Petition"), ("letter", "Open letter")],
+                        default="petition",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("open", "Open"),
+                            ("closed", "Closed"),
+                            ("archived", "Archived"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "audience",
+                    models.CharField(
+                        choices=[
+                            ("anyone", "Anyone with a confirmed email"),
+                            ("register", "Only people on a register"),
+                        ],
+                        default="anyone",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "organiser_name",
+                    models.CharField(
+                        help_text="Who the public sees as the organiser.", max_length=200
+                    ),
+                ),
+                ("thresholds", models.JSONField(blank=True, default=list)),
+                ("deadline", models.DateTimeField(blank=True, null=True)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("opened_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "moderators",
+                    models.ManyToManyField(
+                        blank=True, related_name="moderated_petitions", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "organiser",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="organised_petitions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "register",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="petitions",
+                        to="registers.register",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-opened_at', '-created'],
+                "ordering": ["-opened_at", "-created"],
             },
         ),
         migrations.CreateModel(
-            name='Tally',
+            name="Tally",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region', models.CharField(blank=True, max_length=200)),
-                ('municipality', models.CharField(blank=True, max_length=200)),
-                ('verified', models.BigIntegerField(default=0)),
-                ('awaiting', models.BigIntegerField(default=0)),
-                ('petition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tallies', to='petitions.petition')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("region", models.CharField(blank=True, max_length=200)),
+                ("municipality", models.CharField(blank=True, max_length=200)),
+                ("verified", models.BigIntegerField(default=0)),
+                ("awaiting", models.BigIntegerField(default=0)),
+                (
+                    "petition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tallies",
+                        to="petitions.petition",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('petition', 'region', 'municipality'), name='unique_tally_place'), models.CheckConstraint(condition=models.Q(('awaiting__gte', 0), ('verified__gte', 0)), name='tally_not_negative')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("petition", "region", "municipality"), name="unique_tally_place"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("awaiting__gte", 0), ("verified__gte", 0)),
+                        name="tally_not_negative",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TextVersion',
+            name="TextVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('title', models.CharField(max_length=200)),
-                ('body', models.TextField(max_length=20000)),
-                ('language', models.CharField(choices=[('en', 'English'), ('ru', 'Русский')], default='en', max_length=8)),
-                ('change_note', models.CharField(blank=True, max_length=500)),
-                ('sha256', models.CharField(editable=False, max_length=64)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('petition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='petitions.petition')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("title", models.CharField(max_length=200)),
+                ("body", models.TextField(max_length=20000)),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("en", "English"), ("ru", "Русский")], default="en", max_length=8
+                    ),
+                ),
+                ("change_note", models.CharField(blank=True, max_length=500)),
+                ("sha256", models.CharField(editable=False, max_length=64)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "petition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="petitions.petition",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['petition', 'number'],
-                'constraints': [models.UniqueConstraint(fields=('petition', 'number'), name='unique_version_number')],
+                "ordering": ["petition", "number"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("petition", "number"), name="unique_version_number"
+                    )
+                ],
             },
         ),
     ]

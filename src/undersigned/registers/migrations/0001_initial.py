@@ -5,43 +5,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Register',
+            name="Register",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("created", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='RegisterEntry',
+            name="RegisterEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('full_name', models.CharField(max_length=200)),
-                ('role', models.CharField(max_length=200)),
-                ('municipality', models.CharField(max_length=200)),
-                ('region', models.CharField(max_length=200)),
-                ('official_email', models.CharField(blank=True, max_length=254)),
-                ('official_email_hash', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('name_key', models.CharField(db_index=True, max_length=300)),
-                ('place_key', models.CharField(max_length=300)),
-                ('register', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='registers.register')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("full_name", models.CharField(max_length=200)),
+                ("role", models.CharField(max_length=200)),
+                ("municipality", models.CharField(max_length=200)),
+                ("region", models.CharField(max_length=200)),
+                ("official_email", models.CharField(blank=True, max_length=254)),
+                ("official_email_hash", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("name_key", models.CharField(db_index=True, max_length=300)),
+                ("place_key", models.CharField(max_length=300)),
+                (
+                    "register",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entries",
+                        to="registers.register",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'register entries',
-                'ordering': ['region', 'municipality', 'full_name'],
-                'constraints': [models.UniqueConstraint(fields=('register', 'name_key', 'place_key', 'role'), name='unique_register_person')],
+                "verbose_name_plural": "register entries",
+                "ordering": ["region", "municipality", "full_name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("register", "name_key", "place_key", "role"),
+                        name="unique_register_person",
+                    )
+                ],
             },
         ),
     ]

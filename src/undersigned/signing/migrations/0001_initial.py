@@ -6,50 +6,121 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('petitions', '0001_initial'),
-        ('registers', '0001_initial'),
+        ("petitions", "0001_initial"),
+        ("registers", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Signature',
+            name="Signature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('unconfirmed', 'Unconfirmed'), ('confirmed', 'Confirmed'), ('needs_review', 'Needs review'), ('verified', 'Verified'), ('rejected', 'Rejected'), ('withdrawn', 'Withdrawn'), ('invalidated', 'Invalidated')], default='unconfirmed', max_length=12)),
-                ('full_name', models.CharField(max_length=120)),
-                ('email', models.CharField(max_length=254)),
-                ('email_hash', models.CharField(max_length=64)),
-                ('show_name', models.BooleanField(default=True)),
-                ('role', models.CharField(blank=True, max_length=120)),
-                ('municipality', models.CharField(blank=True, max_length=120)),
-                ('region', models.CharField(blank=True, max_length=120)),
-                ('evidence_url', models.URLField(blank=True, max_length=500)),
-                ('language', models.CharField(default='en', max_length=8)),
-                ('sent_to_official_contact', models.BooleanField(default=False)),
-                ('is_founder', models.BooleanField(default=False)),
-                ('confirm_token_hash', models.CharField(blank=True, max_length=64, null=True, unique=True)),
-                ('confirm_token_expires', models.DateTimeField(blank=True, null=True)),
-                ('withdraw_token_hash', models.CharField(blank=True, max_length=64, null=True, unique=True)),
-                ('state_reason', models.CharField(blank=True, max_length=500)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('added_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('petition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='signatures', to='petitions.petition')),
-                ('register_entry', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='signatures', to='registers.registerentry')),
-                ('text_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signatures', to='petitions.textversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("unconfirmed", "Unconfirmed"),
+                            ("confirmed", "Confirmed"),
+                            ("needs_review", "Needs review"),
+                            ("verified", "Verified"),
+                            ("rejected", "Rejected"),
+                            ("withdrawn", "Withdrawn"),
+                            ("invalidated", "Invalidated"),
+                        ],
+                        default="unconfirmed",
+                        max_length=12,
+                    ),
+                ),
+                ("full_name", models.CharField(max_length=120)),
+                ("email", models.CharField(max_length=254)),
+                ("email_hash", models.CharField(max_length=64)),
+                ("show_name", models.BooleanField(default=True)),
+                ("role", models.CharField(blank=True, max_length=120)),
+                ("municipality", models.CharField(blank=True, max_length=120)),
+                ("region", models.CharField(blank=True, max_length=120)),
+                ("evidence_url", models.URLField(blank=True, max_length=500)),
+                ("language", models.CharField(default="en", max_length=8)),
+                ("sent_to_official_contact", models.BooleanField(default=False)),
+                ("is_founder", models.BooleanField(default=False)),
+                (
+                    "confirm_token_hash",
+                    models.CharField(blank=True, max_length=64, null=True, unique=True),
+                ),
+                ("confirm_token_expires", models.DateTimeField(blank=True, null=True)),
+                (
+                    "withdraw_token_hash",
+                    models.CharField(blank=True, max_length=64, null=True, unique=True),
+                ),
+                ("state_reason", models.CharField(blank=True, max_length=500)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "added_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "petition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="signatures",
+                        to="petitions.petition",
+                    ),
+                ),
+                (
+                    "register_entry",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signatures",
+                        to="registers.registerentry",
+                    ),
+                ),
+                (
+                    "text_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signatures",
+                        to="petitions.textversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created'],
-                'permissions': [('moderate_any', 'Can moderate signatures on every petition')],
-                'indexes': [models.Index(fields=['petition', 'state', '-verified_at'], name='signature_public_list'), models.Index(fields=['state', 'created'], name='signature_queue')],
-                'constraints': [models.UniqueConstraint(fields=('petition', 'email_hash'), name='one_signature_per_email'), models.UniqueConstraint(condition=models.Q(('state', 'verified')), fields=('petition', 'register_entry'), name='one_verified_signature_per_register_entry')],
+                "ordering": ["-created"],
+                "permissions": [("moderate_any", "Can moderate signatures on every petition")],
+                "indexes": [
+                    models.Index(
+                        fields=["petition", "state", "-verified_at"], name="signature_public_list"
+                    ),
+                    models.Index(fields=["state", "created"], name="signature_queue"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("petition", "email_hash"), name="one_signature_per_email"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("state", "verified")),
+                        fields=("petition", "register_entry"),
+                        name="one_verified_signature_per_register_entry",
+                    ),
+                ],
             },
         ),
     ]

@@ -1,4 +1,5 @@
 import io
+from datetime import timedelta
 import secrets
 from argparse import ArgumentParser
 from typing import Any
@@ -35,8 +36,9 @@ def _csv(people: list[dict[str, str]]) -> bytes:
     out = io.StringIO()
     out.write("full_name,role,municipality,region,email\n")
     for p in people:
-        out.write(f'"{p["full_name"]}","{p["role"]}","{p["municipality"]}","{p["region"]}",'
-                  f'{p["email"]}\n')
+        out.write(
+            f'"{p["full_name"]}","{p["role"]}","{p["municipality"]}","{p["region"]}",{p["email"]}\n'
+        )
     return out.getvalue().encode()
 
 
@@ -62,9 +64,9 @@ examples:
 Undersigned demo
   open letter      {site}/p/{LETTER_SLUG}/
   public petition  {site}/p/{PETITION_SLUG}/
-  review queue     {site}/moderation/   login: moderator / {passwords['moderator']}
-  organiser        {site}/dashboard/    login: organiser / {passwords['organiser']}
-  admin            {site}/admin/        login: admin / {passwords['admin']}
+  review queue     {site}/moderation/   login: moderator / {passwords["moderator"]}
+  organiser        {site}/dashboard/    login: organiser / {passwords["organiser"]}
+  admin            {site}/admin/        login: admin / {passwords["admin"]}
   JSON API         {site}/api/petitions   (docs: {site}/api/docs)
   mail goes to     {outbox or settings.EMAIL_FILE_PATH}
   keys             SECRET_KEY and the hash key were generated into {settings.DATA_DIR}
@@ -92,51 +94,86 @@ Undersigned demo
         register = Register.objects.get(name=REGISTER)
 
         letter = Petition.objects.create(
-            slug=LETTER_SLUG, kind=Petition.Kind.LETTER, audience=Petition.Audience.REGISTER,
-            register=register, organiser=organiser,
+            slug=LETTER_SLUG,
+            kind=Petition.Kind.LETTER,
+            audience=Petition.Audience.REGISTER,
+            register=register,
+            organiser=organiser,
             organiser_name=f"{demo_data.ORGANISER[0]}, deputy of {demo_data.ORGANISER[1]}",
             thresholds=[50, 100],
         )
         letter.moderators.add(moderator)
-        TextVersion.objects.create(petition=letter, number=1, title=demo_data.LETTER_TITLE,
-                                   body=demo_data.LETTER_BODY, language="en")
+        TextVersion.objects.create(
+            petition=letter,
+            number=1,
+            title=demo_data.LETTER_TITLE,
+            body=demo_data.LETTER_BODY,
+            language="en",
+        )
         entries = list(RegisterEntry.objects.filter(register=register).order_by("id"))
         # 18 founders, all with official addresses so they verify on confirmation.
         founders = [e for e in entries if e.official_email][:18]
         for entry in founders:
-            signature = signing.sign(letter, signing.SignRequest(
-                full_name=entry.full_name, email=entry.official_email, role=entry.role,
-                municipality=entry.municipality, region=entry.region,
-            ), added_by=organiser)
+            signature = signing.sign(
+                letter,
+                signing.SignRequest(
+                    full_name=entry.full_name,
+                    email=entry.official_email,
+                    role=entry.role,
+                    municipality=entry.municipality,
+                    region=entry.region,
+                ),
+                added_by=organiser,
+            )
             _confirm_now(signature)
         petitions.publish(letter, organiser)
         letter.refresh_from_db()
 
         # Claims a moderator must check: no official address, names spelled differently.
         for i, (name, municipality, _) in enumerate(demo_data.SPELLING_VARIANTS):
-            signature = signing.sign(letter, signing.SignRequest(
-                full_name=name, email=f"signer{i}@mail.example.org", role="municipal deputy",
-                municipality=municipality, show_name=i % 4 != 3,
-                evidence_url=f"https://council.example.org/deputies/{i}",
-            ))
+            signature = signing.sign(
+                letter,
+                signing.SignRequest(
+                    full_name=name,
+                    email=f"signer{i}@mail.example.org",
+                    role="municipal deputy",
+                    municipality=municipality,
+                    show_name=i % 4 != 3,
+                    evidence_url=f"https://council.example.org/deputies/{i}",
+                ),
+            )
             _confirm_now(signature)
 
         petition = Petition.objects.create(
-            slug=PETITION_SLUG, kind=Petition.Kind.PETITION, organiser=organiser,
-            organiser_name="Friends of the Izhora riverside", thresholds=[100, 1000],
-            deadline=timezone.now() + timezone.timedelta(days=60),
+            slug=PETITION_SLUG,
+            kind=Petition.Kind.PETITION,
+            organiser=organiser,
+            organiser_name="Friends of the Izhora riverside",
+            thresholds=[100, 1000],
+            deadline=timezone.now() + timedelta(days=60),
         )
-        TextVersion.objects.create(petition=petition, number=1, title=demo_data.PETITION_TITLE,
-                                   body=demo_data.PETITION_BODY, language="en")
+        TextVersion.objects.create(
+            petition=petition,
+            number=1,
+            title=demo_data.PETITION_TITLE,
+            body=demo_data.PETITION_BODY,
+            language="en",
+        )
         petitions.publish(petition, organiser)
         petition.refresh_from_db()
         for i in range(40):
             first, _ = demo_data.FIRST[i % len(demo_data.FIRST)]
             last = demo_data.LAST[(i * 7) % len(demo_data.LAST)][0]
-            signature = signing.sign(petition, signing.SignRequest(
-                full_name=f"{first} {last}", email=f"neighbour{i}@mail.example.org",
-                show_name=i % 3 != 0, region="St Petersburg", municipality="Kolpino",
-            ))
+            signature = signing.sign(
+                petition,
+                signing.SignRequest(
+                    full_name=f"{first} {last}",
+                    email=f"neighbour{i}@mail.example.org",
+                    show_name=i % 3 != 0,
+                    region="St Petersburg",
+                    municipality="Kolpino",
+                ),
+            )
             _confirm_now(signature)
         # The demo's people are fictional: their confirmation mails are not sent.
         OutgoingMail.objects.all().delete()

@@ -20,23 +20,46 @@ examples:
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000", help="address:port to listen on")
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", 2)),
-                            help="gunicorn worker processes (default 2, or WEB_WORKERS)")
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", 4)),
-                            help="threads per worker (default 4, or WEB_THREADS)")
-        parser.add_argument("--with-worker", action="store_true",
-                            help="start the background worker beside the web server")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=int(os.environ.get("WEB_WORKERS", 2)),
+            help="gunicorn worker processes (default 2, or WEB_WORKERS)",
+        )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=int(os.environ.get("WEB_THREADS", 4)),
+            help="threads per worker (default 4, or WEB_THREADS)",
+        )
+        parser.add_argument(
+            "--with-worker",
+            action="store_true",
+            help="start the background worker beside the web server",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         children: list[subprocess.Popen[bytes]] = []
         if options["with_worker"]:
             children.append(subprocess.Popen([sys.executable, "-m", "undersigned", "worker"]))
-        server = subprocess.Popen([
-            sys.executable, "-m", "gunicorn", "undersigned.wsgi:application",
-            "--bind", options["bind"], "--workers", str(options["workers"]),
-            "--threads", str(options["threads"]), "--graceful-timeout", "10",
-            # No access log: confirmation and withdrawal URLs carry one-time tokens.
-        ])
+        # Our own interpreter and fixed arguments: nothing here comes from a request.
+        server = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "undersigned.wsgi:application",
+                "--bind",
+                options["bind"],
+                "--workers",
+                str(options["workers"]),
+                "--threads",
+                str(options["threads"]),
+                "--graceful-timeout",
+                "10",
+                # No access log: confirmation and withdrawal URLs carry one-time tokens.
+            ]
+        )
         children.append(server)
 
         def stop(signum: int, frame: FrameType | None) -> None:

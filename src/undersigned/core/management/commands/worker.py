@@ -29,8 +29,12 @@ examples:
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--once", action="store_true", help="run one round and exit")
-        parser.add_argument("--interval", type=float, default=1.0,
-                            help="seconds between rounds when idle (default 1)")
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=1.0,
+            help="seconds between rounds when idle (default 1)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["once"]:

@@ -83,7 +83,9 @@ Exit status: 0 all tallies match, 1 drift found (and fixed, with --fix)."""
                     Tally.objects.filter(petition=petition).update(verified=0, awaiting=0)
                     for (region, municipality), (v, a) in actual_counts(petition).items():
                         Tally.objects.update_or_create(
-                            petition=petition, region=region, municipality=municipality,
+                            petition=petition,
+                            region=region,
+                            municipality=municipality,
                             defaults={"verified": v, "awaiting": a},
                         )
         if found:

@@ -3,7 +3,7 @@ from argparse import ArgumentParser, RawDescriptionHelpFormatter
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from undersigned.registers.services import import_register
 
@@ -17,7 +17,7 @@ class Command(BaseCommand):
 The header must name full_name, role, municipality and region; email is optional.
 Exit status: 0 imported, 1 the file has bad rows (each printed with its line)."""
 
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> ArgumentParser:
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, epilog=self.epilog, **kwargs)
         parser.formatter_class = RawDescriptionHelpFormatter
         return parser
@@ -37,6 +37,7 @@ Exit status: 0 imported, 1 the file has bad rows (each printed with its line).""
         if not result.ok:
             for error in result.errors:
                 self.stderr.write(str(error))
-            raise CommandError(f"nothing imported: {len(result.errors)} problem(s) in {path}",
-                               returncode=1)
+            raise CommandError(
+                f"nothing imported: {len(result.errors)} problem(s) in {path}", returncode=1
+            )
         self.stdout.write(f"imported {result.imported} people into register “{result.register}”")
