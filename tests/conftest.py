@@ -61,6 +61,13 @@ def link_in(message: Message, kind: str) -> str:
     raise AssertionError(f"no {kind} link in mail: {body_of(message)!r}")
 
 
+@pytest.fixture(autouse=True)
+def ledger_state(settings: Any, tmp_path: Any) -> Any:
+    """Each test's log starts empty, so the last-signed checkpoint is remembered per test."""
+    settings.LEDGER_STATE_FILE = tmp_path / "ledger-state.json"
+    return settings.LEDGER_STATE_FILE
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

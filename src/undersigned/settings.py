@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "undersigned.signing",
     "undersigned.moderation",
     "undersigned.outbox",
+    "undersigned.ledger",
     "undersigned.api",
 ]
 
@@ -234,6 +235,15 @@ EMAIL_BACKEND = (
     if EMAIL_HOST
     else "django.core.mail.backends.filebased.EmailBackend"
 )
+
+# The public log's signing key: a C2SP signed-note private key
+# (PRIVATE+KEY+<name>+<id>+<data>, made by `undersigned keygen`), from the
+# environment or a file. The demo and development make their own.
+LEDGER_SIGNER_KEY = os.environ.get("LEDGER_SIGNER_KEY", "")
+LEDGER_SIGNER_KEY_FILE = Path(os.environ.get("LEDGER_SIGNER_KEY_FILE", DATA_DIR / "ledger.key"))
+# The last checkpoint this server signed, kept outside the database so that a
+# restored database cannot make it sign a fork.
+LEDGER_STATE_FILE = Path(os.environ.get("LEDGER_STATE_FILE", DATA_DIR / "ledger-state.json"))
 
 # How long a confirmation link works.
 CONFIRMATION_TTL_HOURS = env_int("CONFIRMATION_TTL_HOURS", 72)

@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, re_path
 
 from undersigned.accounts import views as accounts
 from undersigned.api.views import api
+from undersigned.ledger import views as ledger
 from undersigned.moderation import views as moderation
 from undersigned.petitions import organiser_views as organiser
 from undersigned.petitions import views as petitions
@@ -29,6 +30,15 @@ urlpatterns = [
     path("dashboard/<slug:slug>/<str:action>/", organiser.change_status, name="petition-status"),
     path("moderation/", moderation.queue, name="moderation-queue"),
     path("moderation/<int:signature_id>/", moderation.review, name="moderation-review"),
+    path("log/", ledger.checkpoint_history, name="log"),
+    path("log/checkpoint", ledger.checkpoint, name="log-checkpoint"),
+    path("log/key", ledger.key, name="log-key"),
+    re_path(r"^log/tile/(?P<path>[0-9a-z./x]{1,200})$", ledger.tile, name="log-tile"),
+    path("log/proof/inclusion", ledger.inclusion_proof, name="log-inclusion"),
+    path("log/proof/consistency", ledger.consistency_proof, name="log-consistency"),
+    path("log/check-receipt/", ledger.check_receipt, name="log-check-receipt"),
+    path("receipt/<str:receipt_key>/", ledger.receipt, name="receipt"),
+    path("receipt/<str:receipt_key>.json", ledger.receipt_json, name="receipt-json"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -9,6 +9,8 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.text import slugify
 
+from undersigned.ledger import entries
+from undersigned.ledger import services as ledger
 from undersigned.moderation import audit
 from undersigned.petitions.models import Petition, Tally, TextVersion
 
@@ -45,6 +47,7 @@ def publish(petition: Petition, actor: Actor) -> None:
         petition.status = Status.OPEN
         petition.opened_at = now
         petition.save(update_fields=["status", "opened_at"])
+        ledger.record_petition_event(entries.PETITION_OPENED, petition, version)
         audit.record(
             "petition.opened",
             actor=actor,
@@ -62,6 +65,9 @@ def close(petition: Petition, actor: Actor, *, reason: str = "closed by the orga
         petition.status = Status.CLOSED
         petition.closed_at = timezone.now()
         petition.save(update_fields=["status", "closed_at"])
+        ledger.record_petition_event(
+            entries.PETITION_CLOSED, petition, petition.current_version(), reason=reason
+        )
         audit.record("petition.closed", actor=actor, petition=petition, reason=reason)
 
 
@@ -98,6 +104,7 @@ def new_version(
         if version.compute_sha256() == current.sha256:
             raise PetitionError("The text is unchanged.")
         version.save()
+        ledger.record_petition_event(entries.PETITION_TEXT_VERSION, petition, version)
         audit.record(
             "petition.new_version",
             actor=actor,

@@ -62,11 +62,14 @@ def import_register(name: str, data: bytes, *, description: str = "") -> ImportR
                 errors.append(
                     RowError(
                         row.line,
-                        f"{row.full_name} ({row.municipality}) is already on this register",
+                        f"line {row.line}: {row.full_name} ({row.municipality}) "
+                        "is already on this register",
                     )
                 )
             elif entry.official_email_hash and entry.official_email_hash in existing_emails:
-                errors.append(RowError(row.line, "this email is already on this register"))
+                errors.append(
+                    RowError(row.line, f"line {row.line}: this email is already on this register")
+                )
         if errors:
             transaction.set_rollback(True)
             return ImportResult(errors=errors)

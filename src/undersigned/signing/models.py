@@ -42,6 +42,12 @@ class Signature(models.Model):
     confirm_token_expires = models.DateTimeField(null=True, blank=True)
     withdraw_token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
     state_reason = models.CharField(max_length=500, blank=True)
+    # The public log: the entry that made this signature count (named by a
+    # later withdrawal), and the salt of its commitment when the name is hidden.
+    verified_entry = models.ForeignKey(
+        "ledger.LogEntry", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    log_salt = models.BinaryField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
@@ -69,6 +75,10 @@ class Signature(models.Model):
             models.Index(fields=["state", "created"], name="signature_queue"),
         ]
         permissions = [("moderate_any", "Can moderate signatures on every petition")]
+
+    # Set by the signing services when a verification is logged, for the page
+    # or mail that hands the signer their receipt; never stored in the clear.
+    receipt_key: str | None = None
 
     def __str__(self) -> str:
         return f"signature {self.pk} on {self.petition_id} ({self.state})"

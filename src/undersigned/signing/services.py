@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from undersigned.core.hashing import keyed_hash
+from undersigned.ledger import entries as log_entries
+from undersigned.ledger import services as ledger
 from undersigned.moderation import audit
 from undersigned.outbox.services import enqueue
 from undersigned.petitions.models import Petition, Tally
@@ -61,10 +63,25 @@ def _add_to_tally(petition_id: int, place: tuple[str, str], column: str, delta: 
 
 
 def _move(
-    signature: Signature, new_state: str, *, old_place: tuple[str, str] | None = None
+    signature: Signature,
+    new_state: str,
+    *,
+    old_place: tuple[str, str] | None = None,
+    reason: str | None = None,
 ) -> None:
-    """Change a signature's state and keep the tallies equal to the rows."""
-    before = bucket(signature.state)
+    """Change a signature's state, keeping the tallies equal to the rows and logging it."""
+    before_state = signature.state
+    if new_state == State.VERIFIED and before_state != State.VERIFIED:
+        signature.receipt_key = ledger.record_verification(signature)
+    elif before_state == State.VERIFIED and new_state != State.VERIFIED:
+        event = {
+            State.WITHDRAWN: log_entries.SIGNATURE_WITHDRAWN,
+            State.INVALIDATED: log_entries.SIGNATURE_INVALIDATED,
+        }.get(new_state)
+        if event is None:
+            raise SigningError(f"a verified signature cannot become {new_state}")
+        ledger.record_removal(signature, event, reason=reason)
+    before = bucket(before_state)
     place_before = old_place or signature.place()
     signature.state = new_state
     after = bucket(new_state)
@@ -383,5 +400,6 @@ def _notify_decision(signature: Signature) -> None:
             "petition": signature.petition,
             "title": signature.petition.current_version().title,
             "petition_url": settings.SITE_URL + signature.petition.get_absolute_url(),
+            "receipt_url": _link("receipt", signature.receipt_key) if signature.receipt_key else "",
         },
     )

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 
+from undersigned.ledger.services import integrate
 from undersigned.outbox.services import send_due
 from undersigned.petitions.services import close_expired
 
@@ -16,12 +17,12 @@ log = logging.getLogger("undersigned.worker")
 
 def run_once() -> dict[str, int]:
     """One round of background work; each job is safe to repeat after a crash."""
-    return {"closed": close_expired(), "mailed": send_due()}
+    return {"closed": close_expired(), "logged": integrate(), "mailed": send_due()}
 
 
 class Command(BaseCommand):
     help = """Run background work: send queued mail (retrying with backoff), close petitions
-at their deadline. Runs until stopped (SIGTERM/SIGINT finish the current round).
+at their deadline, add new events to the public log and sign its checkpoint. Runs until stopped (SIGTERM/SIGINT finish the current round).
 
 examples:
   undersigned worker

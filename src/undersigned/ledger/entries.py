@@ -1,0 +1,242 @@
+"""Log entries: their canonical encoding, signer commitments, and counting from them.
+
+Pure: the server encodes with it and the independent verifier decodes with it.
+The format is specified in docs/log-format.md; change both together, and
+bump FORMAT_VERSION for any change an old verifier would misread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+FORMAT_VERSION: Final = 1
+
+SIGNATURE_VERIFIED: Final = "signature.verified"
+SIGNATURE_WITHDRAWN: Final = "signature.withdrawn"
+SIGNATURE_INVALIDATED: Final = "signature.invalidated"
+PETITION_OPENED: Final = "petition.opened"
+PETITION_CLOSED: Final = "petition.closed"
+PETITION_TEXT_VERSION: Final = "petition.text_version"
+
+REMOVALS: Final = frozenset({SIGNATURE_WITHDRAWN, SIGNATURE_INVALIDATED})
+EVENTS: Final = frozenset(
+    {SIGNATURE_VERIFIED, PETITION_OPENED, PETITION_CLOSED, PETITION_TEXT_VERSION} | REMOVALS
+)
+SIGNER_FIELDS: Final = ("name", "role", "municipality", "region")
+SALT_BYTES: Final = 32
+
+
+class EntryError(ValueError):
+    """An entry that is not a valid version-1 log entry, or a log that breaks the counting rules."""
+
+
+def canonical_json(value: Mapping[str, Any]) -> bytes:
+    """UTF-8 JSON with sorted keys and no insignificant whitespace: one byte string per value."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_salt() -> bytes:
+    return secrets.token_bytes(SALT_BYTES)
+
+
+def signer_fields(name: str, role: str, municipality: str, region: str) -> dict[str, str]:
+    return {"name": name, "role": role, "municipality": municipality, "region": region}
+
+
+def commitment(salt: bytes, signer: Mapping[str, str]) -> str:
+    """SHA-256(salt || canonical signer fields), hex: binding, and hiding without the salt."""
+    if len(salt) != SALT_BYTES:
+        raise EntryError(f"a commitment salt is {SALT_BYTES} bytes")
+    fields = {k: signer[k] for k in SIGNER_FIELDS}
+    return hashlib.sha256(salt + canonical_json(fields)).hexdigest()
+
+
+def encode(
+    *,
+    event: str,
+    petition: str,
+    text_sha256: str,
+    time: datetime,
+    signer: Mapping[str, str] | None = None,
+    commitment_hex: str | None = None,
+    ref: int | None = None,
+    version: int | None = None,
+    title: str | None = None,
+    reason: str | None = None,
+) -> bytes:
+    entry: dict[str, Any] = {
+        "v": FORMAT_VERSION,
+        "event": event,
+        "petition": petition,
+        "text": text_sha256,
+        "time": format_time(time),
+    }
+    if signer is not None:
+        entry["signer"] = {k: signer[k] for k in SIGNER_FIELDS}
+    if commitment_hex is not None:
+        entry["commitment"] = commitment_hex
+    if ref is not None:
+        entry["ref"] = ref
+    if version is not None:
+        entry["version"] = version
+    if title is not None:
+        entry["title"] = title
+    if reason is not None:
+        entry["reason"] = reason
+    data = canonical_json(entry)
+    decode(data)  # never write what a verifier would refuse
+    return data
+
+
+@dataclass(frozen=True)
+class Entry:
+    event: str
+    petition: str
+    text: str
+    time: str
+    signer: Mapping[str, str] | None = None
+    commitment: str | None = None
+    ref: int | None = None
+    version: int | None = None
+    title: str | None = None
+    reason: str | None = None
+
+
+def _want(entry: Mapping[str, Any], key: str, kind: type) -> Any:
+    value = entry.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise EntryError(f"field {key!r} must be a {kind.__name__}")
+    return value
+
+
+def decode(data: bytes) -> Entry:
+    """Parse and check one entry; refuses anything that is not in canonical form."""
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise EntryError(f"entry is not UTF-8 JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise EntryError("entry is not a JSON object")
+    if canonical_json(raw) != data:
+        raise EntryError("entry is not in canonical form")
+    if raw.get("v") != FORMAT_VERSION:
+        raise EntryError(f"unknown entry format version {raw.get('v')!r}")
+    event = _want(raw, "event", str)
+    if event not in EVENTS:
+        raise EntryError(f"unknown event {event!r}")
+    known = {
+        "v",
+        "event",
+        "petition",
+        "text",
+        "time",
+        "signer",
+        "commitment",
+        "ref",
+        "version",
+        "title",
+        "reason",
+    }
+    if set(raw) - known:
+        raise EntryError(f"unknown fields {sorted(set(raw) - known)}")
+    text = _want(raw, "text", str)
+    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+        raise EntryError("field 'text' must be a lowercase hex SHA-256")
+    entry = Entry(
+        event=event,
+        petition=_want(raw, "petition", str),
+        text=text,
+        time=_want(raw, "time", str),
+        signer=raw.get("signer"),
+        commitment=raw.get("commitment"),
+        ref=raw.get("ref"),
+        version=raw.get("version"),
+        title=raw.get("title"),
+        reason=raw.get("reason"),
+    )
+    try:
+        datetime.strptime(entry.time, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        raise EntryError("field 'time' must be YYYY-MM-DDTHH:MM:SSZ") from None
+    if event == SIGNATURE_VERIFIED:
+        if (entry.signer is None) == (entry.commitment is None):
+            raise EntryError("a verification carries either 'signer' or 'commitment'")
+        if entry.signer is not None:
+            signer = _want(raw, "signer", dict)
+            if set(signer) != set(SIGNER_FIELDS) or not all(
+                isinstance(v, str) for v in signer.values()
+            ):
+                raise EntryError(f"'signer' must hold exactly the strings {SIGNER_FIELDS}")
+        else:
+            c = _want(raw, "commitment", str)
+            if len(c) != 64 or any(ch not in "0123456789abcdef" for ch in c):
+                raise EntryError("field 'commitment' must be a lowercase hex SHA-256")
+    elif entry.signer is not None or entry.commitment is not None:
+        raise EntryError(f"{event} carries no signer")
+    if event in REMOVALS:
+        ref = _want(raw, "ref", int)
+        if ref < 0:
+            raise EntryError("field 'ref' must be a leaf index")
+    elif entry.ref is not None:
+        raise EntryError(f"{event} carries no 'ref'")
+    if entry.version is not None:
+        _want(raw, "version", int)
+    for key in ("title", "reason"):
+        if raw.get(key) is not None:
+            _want(raw, key, str)
+    return entry
+
+
+@dataclass
+class PetitionCount:
+    verified: int = 0
+    withdrawn: int = 0
+    invalidated: int = 0
+    live: set[int] = field(default_factory=set)
+
+
+def count(entries: Iterable[tuple[int, bytes]]) -> dict[str, PetitionCount]:
+    """Each petition's verified count, recomputed from the log alone.
+
+    A verification adds one; a withdrawal or invalidation removes the
+    verification it names by leaf index. A removal that names anything but a
+    live verification of the same petition, earlier in the log, is an error:
+    an honest log never writes one.
+    """
+    counts: dict[str, PetitionCount] = {}
+    owner: dict[int, str] = {}
+    for index, data in entries:
+        entry = decode(data)
+        tally = counts.setdefault(entry.petition, PetitionCount())
+        if entry.event == SIGNATURE_VERIFIED:
+            tally.live.add(index)
+            owner[index] = entry.petition
+        elif entry.event in REMOVALS:
+            assert entry.ref is not None
+            if entry.ref >= index or owner.get(entry.ref) != entry.petition:
+                raise EntryError(
+                    f"entry {index} removes entry {entry.ref}, which is not an earlier "
+                    f"verification on petition {entry.petition!r}"
+                )
+            if entry.ref not in tally.live:
+                raise EntryError(f"entry {index} removes entry {entry.ref} a second time")
+            tally.live.discard(entry.ref)
+            if entry.event == SIGNATURE_WITHDRAWN:
+                tally.withdrawn += 1
+            else:
+                tally.invalidated += 1
+    for tally in counts.values():
+        tally.verified = len(tally.live)
+    return counts

@@ -1,0 +1,71 @@
+from django.db import models
+
+
+class LogEntry(models.Model):
+    """One event of the public log.
+
+    Requests only insert rows (index still empty) in the same transaction as
+    the change they record; the worker sequences them into the tree in id
+    order, fixing `index` and `data` for good. That keeps the hot path to one
+    insert and the tree to a single writer.
+    """
+
+    index = models.BigIntegerField(null=True, blank=True, unique=True)
+    petition = models.ForeignKey(
+        "petitions.Petition", models.PROTECT, related_name="log_entries"
+    )
+    signature = models.ForeignKey(
+        "signing.Signature", models.SET_NULL, null=True, blank=True, related_name="log_entries"
+    )
+    event = models.CharField(max_length=40)
+    # The arguments of ledger.entries.encode, but for `ref`, which names a
+    # leaf index that may not exist yet when the row is written.
+    payload = models.JSONField()
+    ref_entry = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="removals"
+    )
+    data = models.BinaryField(null=True, blank=True)
+    receipt_key_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["id"], condition=models.Q(index__isnull=True), name="log_entry_pending"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"log entry {self.index if self.index is not None else '(pending)'} {self.event}"
+
+
+class LogHash(models.Model):
+    """A stored tree hash at its tlog storage index; written once, never changed."""
+
+    index = models.BigIntegerField(primary_key=True)
+    hash = models.BinaryField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"hash {self.index}"
+
+
+class LogState(models.Model):
+    """The single row that serialises sequencing: how many entries the tree holds."""
+
+    size = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"log of {self.size}"
+
+
+class SignedCheckpoint(models.Model):
+    size = models.BigIntegerField(unique=True)
+    root = models.BinaryField(max_length=32)
+    note = models.TextField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-size"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.size}"

@@ -1,0 +1,248 @@
+"""The server side of the public log: record events, sequence them, sign checkpoints."""
+
+import base64
+import json
+import logging
+import os
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from undersigned.ledger import entries, merkle
+from undersigned.ledger.keys import signer
+from undersigned.ledger.models import LogEntry, LogHash, LogState, SignedCheckpoint
+from undersigned.ledger.note import sign_note
+from undersigned.petitions.models import Petition, TextVersion
+from undersigned.signing.models import Signature
+from undersigned.signing.tokens import new_token
+
+log = logging.getLogger(__name__)
+
+SEQUENCE_BATCH = 2000
+
+
+class LedgerError(Exception):
+    """The log cannot be extended without breaking a promise already signed."""
+
+
+# ------------------------------------------------------------------ recording
+
+
+def _base(event: str, petition: Petition, version: TextVersion, at: datetime) -> dict[str, Any]:
+    return {
+        "event": event,
+        "petition": petition.slug,
+        "text_sha256": version.sha256,
+        "time": at.isoformat(),
+    }
+
+
+def record_petition_event(
+    event: str, petition: Petition, version: TextVersion, *, reason: str | None = None
+) -> LogEntry:
+    payload = _base(event, petition, version, timezone.now())
+    if event in (entries.PETITION_OPENED, entries.PETITION_TEXT_VERSION):
+        payload.update(version=version.number, title=version.title)
+    if reason:
+        payload["reason"] = reason[:500]
+    return LogEntry.objects.create(petition=petition, event=event, payload=payload)
+
+
+def record_verification(signature: Signature) -> str:
+    """Log a signature that now counts; returns the raw key of its receipt."""
+    region, municipality = signature.place()
+    signer_fields = entries.signer_fields(signature.full_name, signature.role, municipality,
+                                          region)
+    payload = _base(entries.SIGNATURE_VERIFIED, signature.petition, signature.text_version,
+                    signature.verified_at or timezone.now())
+    if signature.show_name:
+        payload["signer"] = signer_fields
+    else:
+        salt = entries.new_salt()
+        signature.log_salt = salt
+        payload["commitment_hex"] = entries.commitment(salt, signer_fields)
+    raw, digest = new_token()
+    entry = LogEntry.objects.create(
+        petition=signature.petition, signature=signature, event=entries.SIGNATURE_VERIFIED,
+        payload=payload, receipt_key_hash=digest,
+    )
+    signature.verified_entry = entry
+    return raw
+
+
+def record_removal(signature: Signature, event: str, *, reason: str | None = None) -> LogEntry:
+    verified = signature.verified_entry
+    if verified is None:
+        raise LedgerError(f"signature {signature.pk} counts but has no verification entry")
+    payload = _base(event, signature.petition, signature.text_version, timezone.now())
+    if reason:
+        payload["reason"] = reason[:500]
+    entry = LogEntry.objects.create(
+        petition=signature.petition, signature=signature, event=event, payload=payload,
+        ref_entry=verified,
+    )
+    signature.verified_entry = None
+    return entry
+
+
+# ------------------------------------------------------------------ sequencing
+
+
+class DbHashReader:
+    """Stored hashes from the database, with the batch being written kept in memory."""
+
+    def __init__(self) -> None:
+        self.cache: dict[int, bytes] = {}
+
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+        missing = [i for i in indexes if i not in self.cache]
+        if missing:
+            for index, value in LogHash.objects.filter(index__in=missing).values_list(
+                "index", "hash"
+            ):
+                self.cache[index] = bytes(value)
+        try:
+            return [self.cache[i] for i in indexes]
+        except KeyError as exc:
+            raise LedgerError(f"stored hash {exc.args[0]} is missing") from None
+
+
+def _locked_state() -> LogState:
+    LogState.objects.get_or_create(pk=1)
+    return LogState.objects.select_for_update().get(pk=1)
+
+
+def encode_entry(entry: LogEntry, ref_index: int | None) -> bytes:
+    payload = dict(entry.payload)
+    payload["time"] = datetime.fromisoformat(payload["time"])
+    return entries.encode(**payload, ref=ref_index)
+
+
+def sequence(limit: int = SEQUENCE_BATCH) -> int:
+    """Give the oldest pending entries their leaf indexes; returns how many."""
+    with transaction.atomic():
+        state = _locked_state()
+        pending = list(LogEntry.objects.filter(index__isnull=True).order_by("id")[:limit])
+        if not pending:
+            return 0
+        ref_ids = [e.ref_entry_id for e in pending if e.ref_entry_id is not None]
+        assigned = dict(
+            LogEntry.objects.filter(id__in=ref_ids, index__isnull=False).values_list("id", "index")
+        )
+        reader = DbHashReader()
+        new_hashes: list[LogHash] = []
+        for entry in pending:
+            n = state.size
+            ref = None
+            if entry.ref_entry_id is not None:
+                ref = assigned.get(entry.ref_entry_id)
+                if ref is None:
+                    raise LedgerError(f"entry {entry.pk} names an entry not yet in the log")
+            data = encode_entry(entry, ref)
+            first = merkle.stored_hash_index(0, n)
+            for k, value in enumerate(merkle.stored_hashes(n, data, reader)):
+                reader.cache[first + k] = value
+                new_hashes.append(LogHash(index=first + k, hash=value))
+            entry.index, entry.data = n, data
+            assigned[entry.pk] = n
+            state.size = n + 1
+        LogHash.objects.bulk_create(new_hashes, batch_size=1000)
+        LogEntry.objects.bulk_update(pending, ["index", "data"], batch_size=1000)
+        state.save(update_fields=["size"])
+        return len(pending)
+
+
+# ------------------------------------------------------------------ checkpoints
+
+
+def _read_state_file(path: Path) -> dict[str, Any] | None:
+    try:
+        state = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise LedgerError(f"cannot read the checkpoint state file {path}: {exc}") from None
+    if state.get("key") != signer().verifier_key():
+        return None  # another key is another log
+    return state
+
+
+def _write_state_file(path: Path, size: int, root: bytes, note: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    body = json.dumps({"key": signer().verifier_key(), "size": size,
+                       "root": base64.b64encode(root).decode(), "checkpoint": note})
+    with open(tmp, "w") as f:
+        f.write(body)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def _check_extends(size: int, root: bytes, old_size: int, old_root: bytes,
+                   reader: DbHashReader, what: str) -> None:
+    if old_size > size:
+        raise LedgerError(f"the tree ({size}) is smaller than {what} ({old_size})")
+    if old_size == 0:
+        return
+    if old_size == size:
+        if old_root != root:
+            raise LedgerError(f"the tree's root differs from {what} at the same size {size}")
+        return
+    try:
+        merkle.check_tree(merkle.prove_tree(size, old_size, reader), size, root, old_size,
+                          old_root)
+    except merkle.ProofError as exc:
+        raise LedgerError(f"the tree is not consistent with {what}: {exc}") from None
+
+
+def publish_checkpoint() -> SignedCheckpoint | None:
+    """Sign the current tree if it grew, after proving it extends everything signed before."""
+    with transaction.atomic():
+        state = _locked_state()
+        latest = SignedCheckpoint.objects.order_by("-size").first()
+        if state.size == 0 or (latest is not None and latest.size == state.size):
+            return None
+        reader = DbHashReader()
+        root = merkle.tree_hash(state.size, reader)
+        if latest is not None:
+            _check_extends(state.size, root, latest.size, bytes(latest.root), reader,
+                           f"checkpoint {latest.size} in the database")
+        remembered = _read_state_file(settings.LEDGER_STATE_FILE)
+        if remembered is not None:
+            _check_extends(state.size, root, int(remembered["size"]),
+                           base64.b64decode(remembered["root"]), reader,
+                           f"checkpoint {remembered['size']} this server signed last "
+                           f"({settings.LEDGER_STATE_FILE})")
+        key = signer()
+        body = merkle.Checkpoint(origin=key.name, size=state.size, root_hash=root).to_text()
+        note = sign_note(body, [key])
+        # The state file is written before the checkpoint becomes visible:
+        # after a crash in between, re-signing the same tree gives the same root.
+        _write_state_file(settings.LEDGER_STATE_FILE, state.size, root, note)
+        return SignedCheckpoint.objects.create(size=state.size, root=root, note=note)
+
+
+def latest_checkpoint() -> SignedCheckpoint | None:
+    return SignedCheckpoint.objects.order_by("-size").first()
+
+
+def integrate() -> int:
+    """The worker's part: sequence what is pending, then sign the grown tree."""
+    total = 0
+    while (done := sequence()) > 0:
+        total += done
+        if done < SEQUENCE_BATCH:
+            break
+    publish_checkpoint()
+    return total
