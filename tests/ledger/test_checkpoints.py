@@ -42,8 +42,13 @@ def assert_all_consistent() -> None:
     for old in signed:
         for new in signed:
             if old.size < new.size:
-                merkle.check_tree(merkle.prove_tree(new.size, old.size, reader), new.size,
-                                  new.root_hash, old.size, old.root_hash)
+                merkle.check_tree(
+                    merkle.prove_tree(new.size, old.size, reader),
+                    new.size,
+                    new.root_hash,
+                    old.size,
+                    old.root_hash,
+                )
 
 
 def test_each_growth_gets_one_consistent_checkpoint(petition: Petition) -> None:
@@ -67,8 +72,10 @@ def test_a_crash_while_sequencing_leaves_nothing_half_written(petition: Petition
             raise KeyboardInterrupt("simulated kill")
         return real(*args)
 
-    with mock.patch.object(merkle, "stored_hashes", dies_on_third), \
-            pytest.raises(KeyboardInterrupt):
+    with (
+        mock.patch.object(merkle, "stored_hashes", dies_on_third),
+        pytest.raises(KeyboardInterrupt),
+    ):
         services.integrate()
     assert not LogState.objects.filter(size__gt=0).exists()
     assert not LogHash.objects.exists()
@@ -83,8 +90,10 @@ def test_a_crash_after_signing_but_before_saving_re_signs_the_same_tree(
 ) -> None:
     add_verified(petition, 2)
     services.sequence()
-    with mock.patch.object(SignedCheckpoint.objects, "create", side_effect=SystemExit("kill")), \
-            pytest.raises(SystemExit):
+    with (
+        mock.patch.object(SignedCheckpoint.objects, "create", side_effect=SystemExit("kill")),
+        pytest.raises(SystemExit),
+    ):
         services.publish_checkpoint()
     assert not SignedCheckpoint.objects.exists()
     remembered = json.loads(ledger_state.read_text())

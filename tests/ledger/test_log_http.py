@@ -18,11 +18,13 @@ from undersigned.petitions.models import Petition
 pytestmark = pytest.mark.django_db
 
 
-def sign_and_confirm(client: Client, petition: Petition, deliver: Any, email: str,
-                     visibility: str = "show") -> Any:
-    client.post(f"/p/{petition.slug}/sign/",
-                {"full_name": f"Signer {email.split('@')[0]}", "email": email,
-                 "visibility": visibility})
+def sign_and_confirm(
+    client: Client, petition: Petition, deliver: Any, email: str, visibility: str = "show"
+) -> Any:
+    client.post(
+        f"/p/{petition.slug}/sign/",
+        {"full_name": f"Signer {email.split('@')[0]}", "email": email, "visibility": visibility},
+    )
     message = deliver().last_to(email)
     client.post(link_in(message, "confirm"))
     return message
@@ -47,8 +49,9 @@ def test_events_are_logged_and_the_served_tree_matches_the_checkpoint(
     client: Client, petition: Petition, deliver: Any, organiser: Any
 ) -> None:
     for i in range(5):
-        sign_and_confirm(client, petition, deliver, f"s{i}@example.org",
-                         "hide" if i % 2 else "show")
+        sign_and_confirm(
+            client, petition, deliver, f"s{i}@example.org", "hide" if i % 2 else "show"
+        )
     withdraw = link_in(deliver().last_to("s0@example.org"), "withdraw")
     client.post(withdraw)
     petitions.close(petition, organiser)
@@ -79,55 +82,71 @@ def test_tiles_and_proofs(client: Client, petition: Petition, deliver: Any) -> N
     tile = client.get("/log/" + merkle.tile_path(0, 0, cp.size))
     assert tile.status_code == 200
     assert tile["Cache-Control"] == "public, max-age=3600"
-    hashes = [tile.content[i:i + 32] for i in range(0, len(tile.content), 32)]
+    hashes = [tile.content[i : i + 32] for i in range(0, len(tile.content), 32)]
     assert merkle.root_from_leaf_hashes(hashes) == cp.root_hash
     proof = client.get(f"/log/proof/inclusion?index=2&size={cp.size}").json()
     assert set(proof) == {"index", "size", "leaf_hash", "proof"}
-    merkle.check_record([base64.b64decode(h) for h in proof["proof"]], cp.size, cp.root_hash, 2,
-                        base64.b64decode(proof["leaf_hash"]))
+    merkle.check_record(
+        [base64.b64decode(h) for h in proof["proof"]],
+        cp.size,
+        cp.root_hash,
+        2,
+        base64.b64decode(proof["leaf_hash"]),
+    )
     consistency = client.get(f"/log/proof/consistency?old=2&new={cp.size}").json()
     assert consistency["old"] == 2 and consistency["new"] == cp.size
     old_root = merkle.root_from_leaf_hashes(hashes[:2])
-    merkle.check_tree([base64.b64decode(h) for h in consistency["proof"]], cp.size,
-                      cp.root_hash, 2, old_root)
+    merkle.check_tree(
+        [base64.b64decode(h) for h in consistency["proof"]], cp.size, cp.root_hash, 2, old_root
+    )
     assert client.get("/log/checkpoint")["Content-Type"].startswith("text/plain")
 
 
 @pytest.mark.parametrize(
     "query",
-    ["index=-1&size=2", "index=5&size=2", "index=a&size=2", "index=0&size=999", "",
-     "index=99999999999999999999999"],
+    [
+        "index=-1&size=2",
+        "index=5&size=2",
+        "index=a&size=2",
+        "index=0&size=999",
+        "",
+        "index=99999999999999999999999",
+    ],
 )
-def test_bad_inclusion_parameters_are_400(
-    client: Client, petition: Petition, query: str
-) -> None:
+def test_bad_inclusion_parameters_are_400(client: Client, petition: Petition, query: str) -> None:
     run_once()
     response = client.get(f"/log/proof/inclusion?{query}")
     assert response.status_code == 400
     assert response.json()["error"]
 
 
-@pytest.mark.parametrize("query", ["old=0&new=1", "old=2&new=1", "old=1&new=99", "old=x&new=1",
-                                   "new=1"])
-def test_bad_consistency_parameters_are_400(
-    client: Client, petition: Petition, query: str
-) -> None:
+@pytest.mark.parametrize(
+    "query", ["old=0&new=1", "old=2&new=1", "old=1&new=99", "old=x&new=1", "new=1"]
+)
+def test_bad_consistency_parameters_are_400(client: Client, petition: Petition, query: str) -> None:
     run_once()
     response = client.get(f"/log/proof/consistency?{query}")
     assert response.status_code == 400
     assert response.json()["error"]
 
 
-@pytest.mark.parametrize("path", ["tile/0/001", "tile/0/x1/000", "tile/0/000.p/0",
-                                  "tile/0/000.p/256", "tile/99/000", "tile/entries/abc"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "tile/0/001",
+        "tile/0/x1/000",
+        "tile/0/000.p/0",
+        "tile/0/000.p/256",
+        "tile/99/000",
+        "tile/entries/abc",
+    ],
+)
 def test_bad_or_missing_tiles(client: Client, petition: Petition, path: str) -> None:
     run_once()
     assert client.get(f"/log/{path}").status_code in (400, 404)
 
 
-def test_tiles_beyond_the_checkpoint_are_not_served(
-    client: Client, petition: Petition
-) -> None:
+def test_tiles_beyond_the_checkpoint_are_not_served(client: Client, petition: Petition) -> None:
     run_once()
     assert client.get("/log/tile/0/000.p/1").status_code == 200
     assert client.get("/log/tile/0/000.p/2").status_code == 404
