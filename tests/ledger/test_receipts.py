@@ -99,7 +99,7 @@ def test_tampered_receipts_are_refused(client: Client, petition: Petition, deliv
 
     altered_entry = dict(good, entry=good["entry"].replace("Anna Belova", "Anna Belov"))
     altered_index = dict(good, index=good["index"] + 1)
-    altered_proof = dict(good, inclusion_proof=list(reversed(good["inclusion_proof"])) + ["AAAA"])
+    altered_proof = dict(good, inclusion_proof=[*reversed(good["inclusion_proof"]), "AAAA"])
     body = good["checkpoint"].split("\n\n")[0] + "\n"
     forged = dict(
         good, checkpoint=sign_note(body, [Signer.generate(good["verifier_key"].split("+")[0])])

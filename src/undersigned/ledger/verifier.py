@@ -220,7 +220,7 @@ class _FetcherTileReader:
         self._fetcher = fetcher
 
     def read_tiles(self, tiles: Sequence[Tile]) -> list[bytes]:
-        return [self._fetcher.get("log/" + tile.path) for tile in tiles]
+        return [_get(self._fetcher, "log/" + tile.path) for tile in tiles]
 
 
 # ---------------------------------------------------------------- the report
@@ -516,17 +516,19 @@ def _check_content(fetcher: Fetcher, checkpoint: Checkpoint) -> list[bytes]:
 
 
 def _count(found: Sequence[bytes]) -> dict[str, log_entries.PetitionCount]:
+    try:
+        return log_entries.count(enumerate(found))
+    # decode lets a few malformed inputs escape as a bare ValueError (NaN) or
+    # RecursionError (deep nesting) instead of EntryError.
+    except (ValueError, RecursionError) as exc:
+        failure = exc
+    # count() does not say which entry it refused; find it for the message.
     for index, data in enumerate(found):
         try:
             log_entries.decode(data)
-        # decode lets a few malformed inputs escape as bare ValueError (NaN)
-        # or RecursionError (deep nesting) instead of EntryError.
         except (ValueError, RecursionError) as exc:
             raise VerifyError(EXIT_CONTENT, f"malformed entry {index}: {_reason(exc)}") from None
-    try:
-        return log_entries.count(enumerate(found))
-    except (ValueError, RecursionError) as exc:
-        raise VerifyError(EXIT_CONTENT, f"log breaks the counting rules: {_reason(exc)}") from None
+    raise VerifyError(EXIT_CONTENT, f"log breaks the counting rules: {_reason(failure)}")
 
 
 def _json(fetcher: Fetcher, path: str) -> Any:
