@@ -390,6 +390,30 @@ def reject(
         return signature
 
 
+def invalidate(
+    signature_id: int, moderator: User | AnonymousUser, *, reason: str
+) -> Signature:
+    """Take back a verification found to be false (a forgery, a fraud wave): it stops counting."""
+    if not reason.strip():
+        raise SigningError("Give a reason for the invalidation; it is public in the log.")
+    with transaction.atomic():
+        signature = (
+            Signature.objects.select_for_update(of=("self",))
+            .select_related("petition", "register_entry", "text_version")
+            .get(pk=signature_id)
+        )
+        if signature.state != State.VERIFIED:
+            raise SigningError("Only a verified signature can be invalidated.")
+        _move(signature, State.INVALIDATED, reason=reason.strip())
+        signature.state_reason = reason.strip()[:500]
+        signature.ended_at = timezone.now()
+        signature.withdraw_token_hash = None
+        signature.save()
+        audit.record("signature.invalidated", actor=moderator, petition=signature.petition,
+                     signature=signature, reason=reason.strip())
+        return signature
+
+
 def _notify_decision(signature: Signature) -> None:
     enqueue(
         "decision",

@@ -1,0 +1,73 @@
+"""The count anyone recomputes from the public log equals the platform's tally."""
+
+import random
+
+import pytest
+from django.contrib.auth.models import User
+
+from undersigned.core.management.commands.worker import run_once
+from undersigned.ledger import entries
+from undersigned.ledger.models import LogEntry
+from undersigned.petitions import services as petitions
+from undersigned.petitions.models import Petition
+from undersigned.signing import services as signing
+from undersigned.signing.models import Signature
+from undersigned.signing.tokens import new_token
+
+pytestmark = pytest.mark.django_db
+
+
+def confirmed(petition: Petition, i: int, show: bool) -> Signature:
+    signature = signing.sign(
+        petition,
+        signing.SignRequest(full_name=f"Person {i}", email=f"p{i}@example.org", show_name=show),
+    )
+    raw, signature.confirm_token_hash = new_token()
+    signature.save(update_fields=["confirm_token_hash"])
+    return signing.confirm(raw)
+
+
+def test_mixed_run_of_verifications_withdrawals_and_invalidations(
+    petition: Petition, organiser: User
+) -> None:
+    rng = random.Random(7)
+    live: list[Signature] = []
+    for i in range(60):
+        live.append(confirmed(petition, i, show=rng.random() < 0.5))
+        roll = rng.random()
+        if roll < 0.15 and live:
+            victim = live.pop(rng.randrange(len(live)))
+            raw, victim.withdraw_token_hash = new_token()
+            victim.save(update_fields=["withdraw_token_hash"])
+            signing.withdraw(raw)
+        elif roll < 0.25 and live:
+            victim = live.pop(rng.randrange(len(live)))
+            signing.invalidate(victim.pk, organiser, reason="forged")
+        if i % 17 == 0:
+            run_once()  # checkpoints in the middle of the run, too
+    # Someone signs again after withdrawing: a new verification, not a resurrection.
+    again = Signature.objects.filter(state=Signature.State.WITHDRAWN).first()
+    assert again is not None
+    confirmed(petition, int(again.email[1:].split("@")[0]), show=True)
+    run_once()
+    data = list(LogEntry.objects.order_by("index").values_list("index", "data"))
+    recomputed = entries.count((i, bytes(d)) for i, d in data)[petition.slug]
+    verified, _ = petitions.counts(petition)
+    rows = Signature.objects.filter(petition=petition, state=Signature.State.VERIFIED).count()
+    assert recomputed.verified == verified == rows
+    assert recomputed.withdrawn >= 1 and recomputed.invalidated >= 1
+
+
+def test_invalidation_needs_a_reason_and_a_verified_signature(
+    petition: Petition, organiser: User
+) -> None:
+    signature = confirmed(petition, 1, show=True)
+    with pytest.raises(signing.SigningError, match="reason"):
+        signing.invalidate(signature.pk, organiser, reason=" ")
+    signing.invalidate(signature.pk, organiser, reason="forged")
+    with pytest.raises(signing.SigningError, match="Only a verified"):
+        signing.invalidate(signature.pk, organiser, reason="again")
+    assert petitions.counts(petition) == (0, 0)
+    run_once()
+    last = entries.decode(bytes(LogEntry.objects.order_by("-index").first().data))  # type: ignore[union-attr]
+    assert last.event == "signature.invalidated" and last.reason == "forged"
