@@ -151,3 +151,22 @@ def test_only_moderators_of_the_petition_see_its_queue(
     assert anonymous.get("/moderation/").status_code == 302
     signature.refresh_from_db()
     assert signature.state == State.NEEDS_REVIEW
+
+
+def test_a_verified_signature_can_be_invalidated_with_a_public_reason(
+    client: Client, letter: Petition, moderator: Client, deliver: Any
+) -> None:
+    signature = claim(client, letter, deliver, "Vera Orlova", "Yakutsk", "v@mail.example.org")
+    moderator.post(f"/moderation/{signature.pk}/",
+                   {"decision": "approve", "entry": entry("Vera Orlova").pk})
+    assert petitions.counts(letter) == (1, 0)
+    page = moderator.get(f"/moderation/{signature.pk}/").content.decode()
+    assert 'value="invalidate"' in page and 'value="approve"' not in page
+    assert moderator.post(f"/moderation/{signature.pk}/",
+                          {"decision": "invalidate", "reason": ""}).status_code == 400
+    moderator.post(f"/moderation/{signature.pk}/",
+                   {"decision": "invalidate", "reason": "The council denies it"})
+    signature.refresh_from_db()
+    assert signature.state == State.INVALIDATED
+    assert petitions.counts(letter) == (0, 0)
+    assert AuditEvent.objects.filter(action="signature.invalidated", actor_name="mod").exists()

@@ -89,9 +89,12 @@ def review(request: HttpRequest, signature_id: int) -> HttpResponse:
                     ).first()
                 services.approve(signature.pk, request.user, entry=entry, reason=data["reason"])
                 messages.success(request, "Approved: the signature now counts as verified.")
-            else:
+            elif data["decision"] == "reject":
                 services.reject(signature.pk, request.user, reason=data["reason"])
                 messages.success(request, "Rejected; the signer is told why.")
+            else:
+                services.invalidate(signature.pk, request.user, reason=data["reason"])
+                messages.success(request, "Invalidated: it no longer counts, and the log says why.")
         except services.SigningError as exc:
             form.add_error(None, str(exc))
         else:
