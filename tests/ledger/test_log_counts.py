@@ -71,3 +71,13 @@ def test_invalidation_needs_a_reason_and_a_verified_signature(
     run_once()
     last = entries.decode(bytes(LogEntry.objects.order_by("-index").first().data))  # type: ignore[union-attr]
     assert last.event == "signature.invalidated" and last.reason == "forged"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b'{"v":NaN}', b"[" * 5000 + b"]" * 5000, b'{"event":"petition.closed","v":true}',
+     b'{"event":"petition.closed","v":1.0}', b"\xff", b"[]", b'{"v":1}'],
+)
+def test_malformed_entries_are_entry_errors(data: bytes) -> None:
+    with pytest.raises(entries.EntryError):
+        entries.decode(data)

@@ -125,13 +125,15 @@ def decode(data: bytes) -> Entry:
     """Parse and check one entry; refuses anything that is not in canonical form."""
     try:
         raw = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise EntryError(f"entry is not UTF-8 JSON: {exc}") from None
+        canonical = canonical_json(raw) if isinstance(raw, dict) else b""
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # ValueError also covers NaN and Infinity, which canonical JSON refuses.
+        raise EntryError(f"entry is not UTF-8 JSON in canonical form: {exc}") from None
     if not isinstance(raw, dict):
         raise EntryError("entry is not a JSON object")
-    if canonical_json(raw) != data:
+    if canonical != data:
         raise EntryError("entry is not in canonical form")
-    if raw.get("v") != FORMAT_VERSION:
+    if type(raw.get("v")) is not int or raw["v"] != FORMAT_VERSION:
         raise EntryError(f"unknown entry format version {raw.get('v')!r}")
     event = _want(raw, "event", str)
     if event not in EVENTS:

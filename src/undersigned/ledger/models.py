@@ -11,9 +11,7 @@ class LogEntry(models.Model):
     """
 
     index = models.BigIntegerField(null=True, blank=True, unique=True)
-    petition = models.ForeignKey(
-        "petitions.Petition", models.PROTECT, related_name="log_entries"
-    )
+    petition = models.ForeignKey("petitions.Petition", models.PROTECT, related_name="log_entries")
     signature = models.ForeignKey(
         "signing.Signature", models.SET_NULL, null=True, blank=True, related_name="log_entries"
     )

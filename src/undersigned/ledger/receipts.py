@@ -84,8 +84,13 @@ def check(
         raise ReceiptError(f"the entry is not a valid log entry: {exc}") from None
     leaf = merkle.leaf_hash(entry_bytes)
     try:
-        merkle.check_record(_hashes(receipt.get("inclusion_proof"), "inclusion_proof"),
-                            checkpoint.size, checkpoint.root_hash, index, leaf)
+        merkle.check_record(
+            _hashes(receipt.get("inclusion_proof"), "inclusion_proof"),
+            checkpoint.size,
+            checkpoint.root_hash,
+            index,
+            leaf,
+        )
     except merkle.ProofError as exc:
         raise ReceiptError(f"the entry is not at index {index} of that checkpoint: {exc}") from None
     proven.append(f"entry {index} ({entry.event} on {entry.petition}) is in that checkpoint")
@@ -111,8 +116,13 @@ def check(
         )
     if current.size > checkpoint.size:
         try:
-            merkle.check_tree(consistency(checkpoint.size, current.size), current.size,
-                              current.root_hash, checkpoint.size, checkpoint.root_hash)
+            merkle.check_tree(
+                consistency(checkpoint.size, current.size),
+                current.size,
+                current.root_hash,
+                checkpoint.size,
+                checkpoint.root_hash,
+            )
         except merkle.ProofError as exc:
             raise ReceiptError(f"the log forked since the receipt was issued: {exc}") from None
     elif current.root_hash != checkpoint.root_hash:

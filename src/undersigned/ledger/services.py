@@ -56,10 +56,13 @@ def record_petition_event(
 def record_verification(signature: Signature) -> str:
     """Log a signature that now counts; returns the raw key of its receipt."""
     region, municipality = signature.place()
-    signer_fields = entries.signer_fields(signature.full_name, signature.role, municipality,
-                                          region)
-    payload = _base(entries.SIGNATURE_VERIFIED, signature.petition, signature.text_version,
-                    signature.verified_at or timezone.now())
+    signer_fields = entries.signer_fields(signature.full_name, signature.role, municipality, region)
+    payload = _base(
+        entries.SIGNATURE_VERIFIED,
+        signature.petition,
+        signature.text_version,
+        signature.verified_at or timezone.now(),
+    )
     if signature.show_name:
         payload["signer"] = signer_fields
     else:
@@ -68,8 +71,11 @@ def record_verification(signature: Signature) -> str:
         payload["commitment_hex"] = entries.commitment(salt, signer_fields)
     raw, digest = new_token()
     entry = LogEntry.objects.create(
-        petition=signature.petition, signature=signature, event=entries.SIGNATURE_VERIFIED,
-        payload=payload, receipt_key_hash=digest,
+        petition=signature.petition,
+        signature=signature,
+        event=entries.SIGNATURE_VERIFIED,
+        payload=payload,
+        receipt_key_hash=digest,
     )
     signature.verified_entry = entry
     return raw
@@ -83,7 +89,10 @@ def record_removal(signature: Signature, event: str, *, reason: str | None = Non
     if reason:
         payload["reason"] = reason[:500]
     entry = LogEntry.objects.create(
-        petition=signature.petition, signature=signature, event=event, payload=payload,
+        petition=signature.petition,
+        signature=signature,
+        event=event,
+        payload=payload,
         ref_entry=verified,
     )
     signature.verified_entry = None
@@ -162,7 +171,7 @@ def sequence(limit: int = SEQUENCE_BATCH) -> int:
 
 def _read_state_file(path: Path) -> dict[str, Any] | None:
     try:
-        state = json.loads(path.read_text())
+        state: dict[str, Any] = json.loads(path.read_text())
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
@@ -175,8 +184,14 @@ def _read_state_file(path: Path) -> dict[str, Any] | None:
 def _write_state_file(path: Path, size: int, root: bytes, note: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    body = json.dumps({"key": signer().verifier_key(), "size": size,
-                       "root": base64.b64encode(root).decode(), "checkpoint": note})
+    body = json.dumps(
+        {
+            "key": signer().verifier_key(),
+            "size": size,
+            "root": base64.b64encode(root).decode(),
+            "checkpoint": note,
+        }
+    )
     with open(tmp, "w") as f:
         f.write(body)
         f.flush()
@@ -189,8 +204,9 @@ def _write_state_file(path: Path, size: int, root: bytes, note: str) -> None:
         os.close(directory)
 
 
-def _check_extends(size: int, root: bytes, old_size: int, old_root: bytes,
-                   reader: DbHashReader, what: str) -> None:
+def _check_extends(
+    size: int, root: bytes, old_size: int, old_root: bytes, reader: DbHashReader, what: str
+) -> None:
     if old_size > size:
         raise LedgerError(f"the tree ({size}) is smaller than {what} ({old_size})")
     if old_size == 0:
@@ -200,8 +216,7 @@ def _check_extends(size: int, root: bytes, old_size: int, old_root: bytes,
             raise LedgerError(f"the tree's root differs from {what} at the same size {size}")
         return
     try:
-        merkle.check_tree(merkle.prove_tree(size, old_size, reader), size, root, old_size,
-                          old_root)
+        merkle.check_tree(merkle.prove_tree(size, old_size, reader), size, root, old_size, old_root)
     except merkle.ProofError as exc:
         raise LedgerError(f"the tree is not consistent with {what}: {exc}") from None
 
@@ -216,14 +231,25 @@ def publish_checkpoint() -> SignedCheckpoint | None:
         reader = DbHashReader()
         root = merkle.tree_hash(state.size, reader)
         if latest is not None:
-            _check_extends(state.size, root, latest.size, bytes(latest.root), reader,
-                           f"checkpoint {latest.size} in the database")
+            _check_extends(
+                state.size,
+                root,
+                latest.size,
+                bytes(latest.root),
+                reader,
+                f"checkpoint {latest.size} in the database",
+            )
         remembered = _read_state_file(settings.LEDGER_STATE_FILE)
         if remembered is not None:
-            _check_extends(state.size, root, int(remembered["size"]),
-                           base64.b64decode(remembered["root"]), reader,
-                           f"checkpoint {remembered['size']} this server signed last "
-                           f"({settings.LEDGER_STATE_FILE})")
+            _check_extends(
+                state.size,
+                root,
+                int(remembered["size"]),
+                base64.b64decode(remembered["root"]),
+                reader,
+                f"checkpoint {remembered['size']} this server signed last "
+                f"({settings.LEDGER_STATE_FILE})",
+            )
         key = signer()
         body = merkle.Checkpoint(origin=key.name, size=state.size, root_hash=root).to_text()
         note = sign_note(body, [key])

@@ -10,8 +10,9 @@ than the site itself. It then:
    checked against the signed root) and recomputes the root from the entries;
 3. recomputes each petition's verified count from the entries;
 4. unless told not to, compares those counts with ``verified_count`` in
-   ``api/petitions/<slug>`` (retrying a few times, since the live count can move
-   while it runs);
+   ``api/petitions/<slug>``, and checks that no petition listed at
+   ``api/petitions`` shows verified signatures the log does not have (retrying
+   a few times, since the live count can move while it runs);
 5. compares the checkpoint with the one accepted on the previous run, kept in
    a state file: a smaller log is a rollback, and a larger one must come with a
    valid consistency proof. Only when every check passes is the new checkpoint
@@ -726,7 +727,11 @@ def _parser() -> argparse.ArgumentParser:
         help="where to remember the accepted checkpoint (default: "
         "$XDG_STATE_HOME/undersigned/verify-<origin>.json, or ~/.local/state/...)",
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help='print one JSON object on stdout (on failure: {"ok": false, "exit": N, "error": ...})',
+    )
     parser.add_argument(
         "--no-api", action="store_true", help="do not compare the counts with the site's API"
     )

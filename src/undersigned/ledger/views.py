@@ -60,8 +60,9 @@ def tile(request: HttpRequest, path: str) -> HttpResponse:
         if first + width > size:
             return _text("that entry bundle is beyond the latest checkpoint\n", "no-store", 404)
         rows = LogEntry.objects.filter(index__gte=first, index__lt=first + width).order_by("index")
-        body = merkle.encode_entry_bundle([bytes(data) for data in rows.values_list("data",
-                                                                                  flat=True)])
+        body = merkle.encode_entry_bundle(
+            [bytes(data or b"") for data in rows.values_list("data", flat=True)]
+        )
     else:
         if first + width > size >> (merkle.TILE_HEIGHT * level):
             return _text("that tile is beyond the latest checkpoint\n", "no-store", 404)
@@ -96,8 +97,14 @@ def inclusion_proof(request: HttpRequest) -> JsonResponse:
     reader = DbHashReader()
     leaf = reader.read_hashes([merkle.stored_hash_index(0, index)])[0]
     proof = merkle.prove_record(size, index, reader)
-    response = JsonResponse({"index": index, "size": size, "leaf_hash": receipts.b64(leaf),
-                             "proof": [receipts.b64(h) for h in proof]})
+    response = JsonResponse(
+        {
+            "index": index,
+            "size": size,
+            "leaf_hash": receipts.b64(leaf),
+            "proof": [receipts.b64(h) for h in proof],
+        }
+    )
     response["Access-Control-Allow-Origin"] = "*"
     return response
 
@@ -136,8 +143,12 @@ def _receipt_for(raw_key: str) -> tuple[LogEntry, dict[str, Any] | None]:
     opening = None
     if salt is not None and signature is not None:
         region, municipality = signature.place()
-        opening = {"name": signature.full_name, "role": signature.role,
-                   "municipality": municipality, "region": region}
+        opening = {
+            "name": signature.full_name,
+            "role": signature.role,
+            "municipality": municipality,
+            "region": region,
+        }
     receipt = receipts.build(
         index=entry.index,
         entry=bytes(entry.data or b""),
@@ -154,10 +165,17 @@ def _receipt_for(raw_key: str) -> tuple[LogEntry, dict[str, Any] | None]:
 def receipt(request: HttpRequest, receipt_key: str) -> HttpResponse:
     entry, built = _receipt_for(receipt_key)
     removed = entry.removals.exclude(index__isnull=True).first()
-    response = render(request, "ledger/receipt.html", {
-        "entry": entry, "receipt": built, "receipt_key": receipt_key, "removed": removed,
-        "receipt_json": json.dumps(built, indent=2, ensure_ascii=False) if built else "",
-    })
+    response = render(
+        request,
+        "ledger/receipt.html",
+        {
+            "entry": entry,
+            "receipt": built,
+            "receipt_key": receipt_key,
+            "removed": removed,
+            "receipt_json": json.dumps(built, indent=2, ensure_ascii=False) if built else "",
+        },
+    )
     response["Cache-Control"] = "private, no-store"
     response["Referrer-Policy"] = "no-referrer"
     return response
@@ -167,8 +185,9 @@ def receipt(request: HttpRequest, receipt_key: str) -> HttpResponse:
 def receipt_json(request: HttpRequest, receipt_key: str) -> HttpResponse:
     entry, built = _receipt_for(receipt_key)
     if built is None:
-        return JsonResponse({"error": "not yet in a signed checkpoint; try again in a minute"},
-                            status=404)
+        return JsonResponse(
+            {"error": "not yet in a signed checkpoint; try again in a minute"}, status=404
+        )
     response = JsonResponse(built, json_dumps_params={"indent": 2, "ensure_ascii": False})
     response["Content-Disposition"] = f'attachment; filename="receipt-{entry.index}.json"'
     response["Cache-Control"] = "private, no-store"
@@ -194,7 +213,9 @@ def check_receipt(request: HttpRequest) -> HttpResponse:
             except ValueError:
                 raise receipts.ReceiptError("that is not JSON: paste the whole receipt") from None
             context["proven"] = receipts.check(
-                parsed, signer().verifier(), latest.note,
+                parsed,
+                signer().verifier(),
+                latest.note,
                 lambda old, new: merkle.prove_tree(new, old, DbHashReader()),
             )
             index = parsed.get("index")
@@ -210,5 +231,6 @@ def check_receipt(request: HttpRequest) -> HttpResponse:
 
 def checkpoint_history(request: HttpRequest) -> HttpResponse:
     rows = SignedCheckpoint.objects.order_by("-size")[:50]
-    return render(request, "ledger/log.html", {"checkpoints": rows,
-                                               "verifier_key": signer().verifier_key()})
+    return render(
+        request, "ledger/log.html", {"checkpoints": rows, "verifier_key": signer().verifier_key()}
+    )

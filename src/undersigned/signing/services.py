@@ -74,10 +74,11 @@ def _move(
     if new_state == State.VERIFIED and before_state != State.VERIFIED:
         signature.receipt_key = ledger.record_verification(signature)
     elif before_state == State.VERIFIED and new_state != State.VERIFIED:
-        event = {
+        removal_events: dict[str, str] = {
             State.WITHDRAWN: log_entries.SIGNATURE_WITHDRAWN,
             State.INVALIDATED: log_entries.SIGNATURE_INVALIDATED,
-        }.get(new_state)
+        }
+        event = removal_events.get(new_state)
         if event is None:
             raise SigningError(f"a verified signature cannot become {new_state}")
         ledger.record_removal(signature, event, reason=reason)
@@ -359,9 +360,7 @@ def approve(
         return signature
 
 
-def reject(
-    signature_id: int, moderator: User | AnonymousUser, *, reason: str
-) -> Signature:
+def reject(signature_id: int, moderator: User | AnonymousUser, *, reason: str) -> Signature:
     if not reason.strip():
         raise SigningError("Give a reason for the rejection; the signer and organiser will see it.")
     with transaction.atomic():
@@ -390,9 +389,7 @@ def reject(
         return signature
 
 
-def invalidate(
-    signature_id: int, moderator: User | AnonymousUser, *, reason: str
-) -> Signature:
+def invalidate(signature_id: int, moderator: User | AnonymousUser, *, reason: str) -> Signature:
     """Take back a verification found to be false (a forgery, a fraud wave): it stops counting."""
     if not reason.strip():
         raise SigningError("Give a reason for the invalidation; it is public in the log.")
@@ -409,8 +406,13 @@ def invalidate(
         signature.ended_at = timezone.now()
         signature.withdraw_token_hash = None
         signature.save()
-        audit.record("signature.invalidated", actor=moderator, petition=signature.petition,
-                     signature=signature, reason=reason.strip())
+        audit.record(
+            "signature.invalidated",
+            actor=moderator,
+            petition=signature.petition,
+            signature=signature,
+            reason=reason.strip(),
+        )
         return signature
 
 

@@ -5,58 +5,106 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('petitions', '0001_initial'),
-        ('signing', '0001_initial'),
+        ("petitions", "0001_initial"),
+        ("signing", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LogHash',
+            name="LogHash",
             fields=[
-                ('index', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('hash', models.BinaryField(max_length=32)),
+                ("index", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("hash", models.BinaryField(max_length=32)),
             ],
         ),
         migrations.CreateModel(
-            name='LogState',
+            name="LogState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('size', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("size", models.BigIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='SignedCheckpoint',
+            name="SignedCheckpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('size', models.BigIntegerField(unique=True)),
-                ('root', models.BinaryField(max_length=32)),
-                ('note', models.TextField()),
-                ('created', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("size", models.BigIntegerField(unique=True)),
+                ("root", models.BinaryField(max_length=32)),
+                ("note", models.TextField()),
+                ("created", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['-size'],
+                "ordering": ["-size"],
             },
         ),
         migrations.CreateModel(
-            name='LogEntry',
+            name="LogEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('index', models.BigIntegerField(blank=True, null=True, unique=True)),
-                ('event', models.CharField(max_length=40)),
-                ('payload', models.JSONField()),
-                ('data', models.BinaryField(blank=True, null=True)),
-                ('receipt_key_hash', models.CharField(blank=True, max_length=64, null=True, unique=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('petition', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='log_entries', to='petitions.petition')),
-                ('ref_entry', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='removals', to='ledger.logentry')),
-                ('signature', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='log_entries', to='signing.signature')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("index", models.BigIntegerField(blank=True, null=True, unique=True)),
+                ("event", models.CharField(max_length=40)),
+                ("payload", models.JSONField()),
+                ("data", models.BinaryField(blank=True, null=True)),
+                (
+                    "receipt_key_hash",
+                    models.CharField(blank=True, max_length=64, null=True, unique=True),
+                ),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "petition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="log_entries",
+                        to="petitions.petition",
+                    ),
+                ),
+                (
+                    "ref_entry",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="removals",
+                        to="ledger.logentry",
+                    ),
+                ),
+                (
+                    "signature",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="log_entries",
+                        to="signing.signature",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('index__isnull', True)), fields=['id'], name='log_entry_pending')],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("index__isnull", True)),
+                        fields=["id"],
+                        name="log_entry_pending",
+                    )
+                ],
             },
         ),
     ]

@@ -5,21 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ledger', '0001_initial'),
-        ('signing', '0001_initial'),
+        ("ledger", "0001_initial"),
+        ("signing", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='signature',
-            name='log_salt',
+            model_name="signature",
+            name="log_salt",
             field=models.BinaryField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='signature',
-            name='verified_entry',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='ledger.logentry'),
+            model_name="signature",
+            name="verified_entry",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="ledger.logentry",
+            ),
         ),
     ]

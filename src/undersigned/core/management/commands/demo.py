@@ -1,7 +1,7 @@
 import io
-from datetime import timedelta
 import secrets
 from argparse import ArgumentParser
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings

@@ -22,7 +22,8 @@ def run_once() -> dict[str, int]:
 
 class Command(BaseCommand):
     help = """Run background work: send queued mail (retrying with backoff), close petitions
-at their deadline, add new events to the public log and sign its checkpoint. Runs until stopped (SIGTERM/SIGINT finish the current round).
+at their deadline, add new events to the public log and sign its checkpoint.
+Runs until stopped (SIGTERM/SIGINT finish the current round).
 
 examples:
   undersigned worker

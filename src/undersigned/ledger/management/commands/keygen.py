@@ -21,8 +21,11 @@ examples:
   undersigned keygen --out -      # print the private key instead (for a secret store)"""
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--name", default=None,
-                            help="key name and log origin (default: SITE_URL's host + /undersigned)")
+        parser.add_argument(
+            "--name",
+            default=None,
+            help="key name and log origin (default: SITE_URL's host + /undersigned)",
+        )
         parser.add_argument("--out", required=True, help="file for the private key, or -")
 
     def handle(self, *args: Any, **options: Any) -> None:
