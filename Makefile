@@ -27,6 +27,10 @@ test-postgres: $(STAMP)
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest -m browser -q
 
+# Long scenario tests (crash, load). pytest exits 5 when none is collected.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m "slow and not browser" -q || [ $$? -eq 5 ]
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy src

@@ -62,6 +62,12 @@ def link_in(message: Message, kind: str) -> str:
 
 
 @pytest.fixture(autouse=True)
+def fast_passwords(settings: Any) -> None:
+    """A deliberately slow hasher costs ~1 s per user; the tests do not test it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def ledger_state(settings: Any, tmp_path: Any) -> Any:
     """Each test's log starts empty, so the last-signed checkpoint is remembered per test."""
     settings.LEDGER_STATE_FILE = tmp_path / "ledger-state.json"

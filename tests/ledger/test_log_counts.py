@@ -75,8 +75,15 @@ def test_invalidation_needs_a_reason_and_a_verified_signature(
 
 @pytest.mark.parametrize(
     "data",
-    [b'{"v":NaN}', b"[" * 5000 + b"]" * 5000, b'{"event":"petition.closed","v":true}',
-     b'{"event":"petition.closed","v":1.0}', b"\xff", b"[]", b'{"v":1}'],
+    [
+        b'{"v":NaN}',
+        b"[" * 5000 + b"]" * 5000,
+        b'{"event":"petition.closed","v":true}',
+        b'{"event":"petition.closed","v":1.0}',
+        b"\xff",
+        b"[]",
+        b'{"v":1}',
+    ],
 )
 def test_malformed_entries_are_entry_errors(data: bytes) -> None:
     with pytest.raises(entries.EntryError):

@@ -13,10 +13,15 @@ pytestmark = pytest.mark.django_db
 
 
 def queue_one(to: str = "anna@example.org") -> OutgoingMail:
-    return enqueue("confirm", to, "signing/mail/already_signed.txt", {
-        "signature": {"full_name": "Anna", "get_state_display": "Verified"},
-        "title": "A petition",
-    })
+    return enqueue(
+        "confirm",
+        to,
+        "signing/mail/already_signed.txt",
+        {
+            "signature": {"full_name": "Anna", "get_state_display": "Verified"},
+            "title": "A petition",
+        },
+    )
 
 
 def test_queued_mail_is_delivered_by_smtp_and_its_body_cleared(smtp: Inbox) -> None:

@@ -1,7 +1,6 @@
 """Register CSV import: pure tests, no database or Django settings needed."""
 
 # Cyrillic test data is intended, not a lookalike typo.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

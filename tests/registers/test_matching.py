@@ -1,7 +1,6 @@
 """Name and place matching across scripts and spellings: pure, no Django."""
 
 # Cyrillic test data is intended, not a lookalike typo.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

@@ -99,8 +99,13 @@ def claim(client: Client, letter: Petition, email: str, **extra: str) -> None:
 def test_register_letter_verifies_when_the_mail_went_to_the_official_address(
     client: Client, letter: Petition, deliver: Any
 ) -> None:
-    claim(client, letter, "Lindstrem@Council.example.org", full_name="Ksenia Lindstrem",
-          municipality="Semyonovsky")
+    claim(
+        client,
+        letter,
+        "Lindstrem@Council.example.org",
+        full_name="Ksenia Lindstrem",
+        municipality="Semyonovsky",
+    )
     client.post(link_in(deliver().last_to("lindstrem@council.example.org"), "confirm"))
     signature = Signature.objects.get()
     assert signature.state == State.VERIFIED
@@ -115,8 +120,13 @@ def test_register_letter_verifies_when_the_mail_went_to_the_official_address(
 def test_register_letter_from_another_address_goes_to_review(
     client: Client, letter: Petition, deliver: Any
 ) -> None:
-    claim(client, letter, "xenia@mail.example.org", full_name="Xenia Lindstrom",
-          municipality="Semenovsky")
+    claim(
+        client,
+        letter,
+        "xenia@mail.example.org",
+        full_name="Xenia Lindstrom",
+        municipality="Semenovsky",
+    )
     response = client.post(link_in(deliver().last_to("xenia@mail.example.org"), "confirm"))
     assert "awaits verification" in response.content.decode()
     signature = Signature.objects.get()

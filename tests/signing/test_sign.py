@@ -3,7 +3,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.conftest import Inbox, body_of, link_in
+from tests.conftest import Inbox, link_in
 from undersigned.outbox.models import OutgoingMail
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition
@@ -109,7 +109,9 @@ def test_bad_input_is_explained_and_changes_nothing(
 def test_missing_fields_and_junk_bodies_are_refused(client: Client, petition: Petition) -> None:
     assert client.post(f"/p/{petition.slug}/sign/", {}).status_code == 400
     response = client.post(
-        f"/p/{petition.slug}/sign/", data=b"\xff\xfe" * 1000, content_type="application/octet-stream"
+        f"/p/{petition.slug}/sign/",
+        data=b"\xff\xfe" * 1000,
+        content_type="application/octet-stream",
     )
     assert response.status_code == 400
     assert not Signature.objects.exists()
@@ -124,9 +126,7 @@ def test_oversized_body_is_refused_without_a_traceback(client: Client, petition:
     assert not Signature.objects.exists()
 
 
-def test_html_in_a_name_is_shown_escaped(
-    client: Client, petition: Petition, deliver: Any
-) -> None:
+def test_html_in_a_name_is_shown_escaped(client: Client, petition: Petition, deliver: Any) -> None:
     name = '<script>alert("x")</script> Anna'
     client.post(f"/p/{petition.slug}/sign/", form(full_name=name))
     confirm = link_in(deliver().last_to("anna@example.org"), "confirm")
@@ -145,9 +145,7 @@ def test_closed_petition_takes_no_signature(
     assert not Signature.objects.exists()
 
 
-def test_drafts_and_unknown_slugs_are_not_found(
-    client: Client, organiser: Any
-) -> None:
+def test_drafts_and_unknown_slugs_are_not_found(client: Client, organiser: Any) -> None:
     from tests.conftest import make_petition
 
     draft = make_petition(organiser, slug="draft-one", publish=False)
@@ -176,9 +174,7 @@ def test_register_letter_needs_the_claimed_role_and_municipality(
     assert not Signature.objects.exists()
 
 
-def test_the_signer_can_hide_their_name(
-    client: Client, petition: Petition, deliver: Any
-) -> None:
+def test_the_signer_can_hide_their_name(client: Client, petition: Petition, deliver: Any) -> None:
     client.post(f"/p/{petition.slug}/sign/", form(full_name="Hidden Person", visibility="hide"))
     client.post(link_in(deliver().last_to("anna@example.org"), "confirm"))
     page = client.get(f"/p/{petition.slug}/").content.decode()

@@ -13,8 +13,10 @@ pytestmark = pytest.mark.django_db
 
 
 def signed_and_confirmed(client: Client, petition: Petition, deliver: Any) -> str:
-    client.post(f"/p/{petition.slug}/sign/",
-                {"full_name": "Anna Belova", "email": "anna@example.org", "visibility": "show"})
+    client.post(
+        f"/p/{petition.slug}/sign/",
+        {"full_name": "Anna Belova", "email": "anna@example.org", "visibility": "show"},
+    )
     message = deliver().last_to("anna@example.org")
     client.post(link_in(message, "confirm"))
     return link_in(message, "withdraw")
@@ -42,8 +44,10 @@ def test_signing_again_after_withdrawing_reuses_the_row(
     client: Client, petition: Petition, deliver: Any
 ) -> None:
     client.post(signed_and_confirmed(client, petition, deliver))
-    client.post(f"/p/{petition.slug}/sign/",
-                {"full_name": "Anna Belova", "email": "anna@example.org", "visibility": "hide"})
+    client.post(
+        f"/p/{petition.slug}/sign/",
+        {"full_name": "Anna Belova", "email": "anna@example.org", "visibility": "hide"},
+    )
     client.post(link_in(deliver().last_to("anna@example.org"), "confirm"))
     signature = Signature.objects.get()
     assert signature.state == Signature.State.VERIFIED and not signature.show_name
@@ -53,8 +57,10 @@ def test_signing_again_after_withdrawing_reuses_the_row(
 def test_a_signer_can_withdraw_before_confirming(
     client: Client, petition: Petition, deliver: Any
 ) -> None:
-    client.post(f"/p/{petition.slug}/sign/",
-                {"full_name": "Anna Belova", "email": "anna@example.org", "visibility": "show"})
+    client.post(
+        f"/p/{petition.slug}/sign/",
+        {"full_name": "Anna Belova", "email": "anna@example.org", "visibility": "show"},
+    )
     message = deliver().last_to("anna@example.org")
     client.post(link_in(message, "withdraw"))
     assert client.post(link_in(message, "confirm")).status_code == 400

@@ -57,6 +57,7 @@ def petition_page(
     verified, awaiting = counts(petition)
     version = petition.published_version() or petition.current_version()
     names = public_signatures(petition)
+    regions = counts_by_region(petition)
     thresholds = [
         {"target": t, "reached": verified >= t, "percent": min(100, verified * 100 // t)}
         for t in sorted(petition.thresholds)
@@ -68,7 +69,10 @@ def petition_page(
         "verified": verified,
         "awaiting": awaiting,
         "thresholds": thresholds,
-        "regions": counts_by_region(petition),
+        "regions": regions,
+        "has_places": any(
+            r.region or any(m.municipality for m in r.municipalities) for r in regions
+        ),
         "grouped": group_by_place(names),
         "names_truncated": len(names) >= NAMES_ON_PAGE,
         "form": form or SignForm(petition=petition),

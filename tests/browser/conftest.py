@@ -1,0 +1,89 @@
+"""Browser fixtures: Debian's chromium driven by Playwright against pytest-django's live server.
+
+Playwright is never allowed to fetch a browser of its own: the tests launch
+/usr/bin/chromium (``apt-get install chromium``) and skip when it is missing,
+unless CI=true, where a missing browser is a failure.
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
+
+CHROMIUM = os.environ.get("UNDERSIGNED_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "docs" / "screenshots"
+# Generous for a loaded CI machine; a working page answers in well under a second.
+TIMEOUT_MS = 15_000
+expect.set_options(timeout=10_000)
+
+
+def screenshots_wanted() -> bool:
+    return os.environ.get("UNDERSIGNED_SCREENSHOTS", "") == "1"
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    if not (os.path.isfile(CHROMIUM) or shutil.which(CHROMIUM)):
+        message = f"{CHROMIUM} not found: apt-get install --no-install-recommends chromium"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    # Playwright's sync API keeps an asyncio loop in this thread, so Django
+    # would refuse ORM calls from the test body ("async unsafe") without this.
+    # Set only while browser tests run, so other tests keep Django's guard.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as p:
+            yield p
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """One chromium per test module."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh profile per test: no cookies or sessions leak between tests."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()

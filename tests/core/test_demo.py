@@ -1,0 +1,142 @@
+"""`demo`: a ready-to-show site with an open letter, its register, a review queue and a petition."""
+
+import re
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client
+
+from undersigned.petitions import services as petitions
+from undersigned.petitions.models import Petition
+from undersigned.registers.matching import rank_candidates
+from undersigned.registers.models import RegisterEntry
+from undersigned.signing.models import Signature
+
+pytestmark = pytest.mark.django_db
+
+LETTER = "municipal-deputies-letter"
+PETITION = "kolpino-riverside-park"
+State = Signature.State
+
+
+def demo() -> str:
+    out = StringIO()
+    call_command("demo", stdout=out)
+    return out.getvalue()
+
+
+def everything() -> dict[str, int]:
+    """How many rows each of our models holds."""
+    return {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models()
+        if model._meta.app_label
+        in ("auth", "registers", "petitions", "signing", "moderation", "outbox")
+    }
+
+
+def test_demo_loads_the_letter_its_register_founders_and_queue(db: None) -> None:
+    demo()
+    letter = Petition.objects.get(slug=LETTER)
+    assert letter.status == Petition.Status.OPEN and letter.is_open
+    assert letter.kind == Petition.Kind.LETTER
+    assert letter.audience == Petition.Audience.REGISTER and letter.register is not None
+    entries = RegisterEntry.objects.filter(register=letter.register)
+    assert 190 <= entries.count() <= 210
+
+    founders = Signature.objects.filter(petition=letter, is_founder=True)
+    assert founders.count() == 18
+    assert set(founders.values_list("state", flat=True)) == {State.VERIFIED}
+    assert all(f.register_entry_id is not None for f in founders)  # each is a register entry
+    queue = Signature.objects.filter(petition=letter, state=State.NEEDS_REVIEW)
+    assert queue.count() >= 5
+    assert not queue.filter(is_founder=True).exists()
+    # The headline numbers: the founders verified, the queue awaiting, nothing blended.
+    assert petitions.counts(letter) == (18, queue.count())
+
+    xenia = queue.get(full_name="Xenia Lindstrom")
+    ranked = rank_candidates(
+        xenia.full_name,
+        xenia.municipality,
+        xenia.role,
+        entries.values_list("pk", "full_name", "municipality", "role"),
+    )
+    assert ranked, "the review page would offer no candidate"
+    assert entries.get(pk=ranked[0].key).full_name == "Kseniya Lindstrem"
+    # Spelling variants are in the queue, not only exact register names.
+    register_names = set(entries.values_list("full_name", flat=True))
+    assert (
+        sum(name not in register_names for name in queue.values_list("full_name", flat=True)) >= 3
+    )
+
+    public = Petition.objects.get(slug=PETITION)
+    assert public.is_open and public.audience == Petition.Audience.ANYONE
+    assert public.register is None
+    verified, awaiting = petitions.counts(public)
+    assert verified > 0 and awaiting == 0
+
+
+def test_demo_pages_work_for_visitors(client: Client, db: None) -> None:
+    demo()
+    page = client.get(f"/p/{LETTER}/").content.decode()
+    assert ">18</strong> verified" in page
+    assert "Kseniya Lindstrem" in page  # the organiser signed first, by name
+    assert "Xenia Lindstrom" not in page  # a claim in review is not listed
+    response = client.post(
+        f"/p/{PETITION}/sign/",
+        {
+            "full_name": "Visitor Person",
+            "email": "visitor@example.org",
+            "visibility": "show",
+        },
+    )
+    assert response.status_code == 302
+    assert Signature.objects.filter(petition__slug=PETITION, email="visitor@example.org").exists()
+
+
+def test_running_the_demo_twice_adds_nothing(db: None) -> None:
+    demo()
+    before = everything()
+    letter_counts = petitions.counts(Petition.objects.get(slug=LETTER))
+    demo()
+    assert everything() == before
+    assert petitions.counts(Petition.objects.get(slug=LETTER)) == letter_counts
+
+
+def test_the_demo_reconciles(db: None) -> None:
+    demo()
+    out = StringIO()
+    call_command("reconcile", stdout=out)
+    assert out.getvalue().strip() == "tallies match the rows for 2 petition(s)"
+
+
+def test_the_demo_prints_its_addresses_and_a_working_moderator_login(db: None) -> None:
+    out = demo()
+    site = settings.SITE_URL
+    assert f"{site}/p/{LETTER}/" in out
+    assert f"{site}/p/{PETITION}/" in out
+    assert f"{site}/moderation/" in out
+    assert f"{site}/api/petitions" in out
+    login = re.search(r"login: moderator / (\S+)", out)
+    assert login, out
+    moderator = Client()
+    assert moderator.login(username="moderator", password=login.group(1))
+    queue = moderator.get("/moderation/")
+    assert queue.status_code == 200
+    assert "Xenia Lindstrom" in queue.content.decode()
+
+    # Running it again gives new passwords; the old one stops working.
+    again = re.search(r"login: moderator / (\S+)", demo())
+    assert again and again.group(1) != login.group(1)
+    assert not Client().login(username="moderator", password=login.group(1))
+    assert Client().login(username="moderator", password=again.group(1))
+
+
+def test_the_demo_leaves_no_mail_to_send_to_its_fictional_people(db: None) -> None:
+    demo()
+    from undersigned.outbox.models import OutgoingMail
+
+    assert not OutgoingMail.objects.exists()
