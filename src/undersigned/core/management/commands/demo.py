@@ -1,4 +1,5 @@
 import io
+import os
 import secrets
 from argparse import ArgumentParser
 from datetime import timedelta
@@ -68,21 +69,44 @@ Undersigned demo
   organiser        {site}/dashboard/    login: organiser / {passwords["organiser"]}
   admin            {site}/admin/        login: admin / {passwords["admin"]}
   JSON API         {site}/api/petitions   (docs: {site}/api/docs)
+  public log       {site}/log/
+  check the count  .venv/bin/undersigned verify {site}/ --key "$(curl -s {site}/log/key)"
   mail goes to     {outbox or settings.EMAIL_FILE_PATH}
-  keys             SECRET_KEY and the hash key were generated into {settings.DATA_DIR}
-                   (set SECRET_KEY / UNDERSIGNED_HASH_KEY in the environment in production)
-""")
+{self.keys_note()}""")
+
+    def keys_note(self) -> str:
+        made = [
+            name
+            for name, env in (
+                ("SECRET_KEY", "SECRET_KEY"),
+                ("the hash key", "UNDERSIGNED_HASH_KEY"),
+                ("the log signing key", "LEDGER_SIGNER_KEY"),
+            )
+            if not os.environ.get(env)
+        ]
+        if not made:
+            return ""
+        return (
+            f"  keys             {', '.join(made)}: generated into {settings.DATA_DIR}\n"
+            "                   (set them in the environment in production)\n"
+        )
 
     def reset_logins(self) -> dict[str, str]:
         passwords = {}
         for name in ("admin", "organiser", "moderator"):
-            user = User.objects.get(username=name)
+            user, _ = User.objects.get_or_create(
+                username=name, defaults={"email": f"{name}@example.org"}
+            )
+            if name == "admin" and not user.is_superuser:
+                user.is_staff = user.is_superuser = True
+                user.save(update_fields=["is_staff", "is_superuser"])
             passwords[name] = secrets.token_urlsafe(9)
             user.set_password(passwords[name])
             user.save(update_fields=["password"])
         return passwords
 
     def load(self) -> None:
+        mail_before = OutgoingMail.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         User.objects.create_superuser("admin", "admin@example.org", secrets.token_urlsafe(12))
         organiser = User.objects.create_user("organiser", "organiser@example.org")
         moderator = User.objects.create_user("moderator", "moderator@example.org")
@@ -176,4 +200,4 @@ Undersigned demo
             )
             _confirm_now(signature)
         # The demo's people are fictional: their confirmation mails are not sent.
-        OutgoingMail.objects.all().delete()
+        OutgoingMail.objects.filter(pk__gt=mail_before).delete()
