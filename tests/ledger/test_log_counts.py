@@ -88,3 +88,18 @@ def test_invalidation_needs_a_reason_and_a_verified_signature(
 def test_malformed_entries_are_entry_errors(data: bytes) -> None:
     with pytest.raises(entries.EntryError):
         entries.decode(data)
+
+
+def test_deleting_the_salts_leaves_the_log_and_its_counts_intact(petition: Petition) -> None:
+    for i in range(6):
+        confirmed(petition, i, show=i % 2 == 0)
+    run_once()
+    before = list(LogEntry.objects.order_by("index").values_list("index", "data"))
+    Signature.objects.update(log_salt=None)  # what the retention purge does
+    run_once()
+    after = list(LogEntry.objects.order_by("index").values_list("index", "data"))
+    assert [(i, bytes(d)) for i, d in before] == [(i, bytes(d)) for i, d in after]
+    assert entries.count((i, bytes(d)) for i, d in after)[petition.slug].verified == 6
+    # Without the salt nothing in the log names the hidden signers.
+    text = b"".join(bytes(d) for _, d in after).decode()
+    assert "Person 1" not in text and "Person 0" in text
