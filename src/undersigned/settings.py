@@ -4,6 +4,7 @@ Production is selected with UNDERSIGNED_PRODUCTION=1: it then refuses to start
 without its secrets instead of inventing them, as the demo and tests do.
 """
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -44,7 +45,7 @@ PRODUCTION = env_flag("UNDERSIGNED_PRODUCTION")
 DEBUG = env_flag("DEBUG")
 
 
-def local_secret(filename: str) -> str:
+def local_secret(filename: str, kind: str = "token") -> str:
     """A secret kept in the data directory, made on first use (demo and development only)."""
     if PRODUCTION:
         raise ImproperlyConfigured(
@@ -58,7 +59,12 @@ def local_secret(filename: str) -> str:
         tmp = path.with_name(f".{filename}.{os.getpid()}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(48))
+            # An AES-256 key is 32 random bytes, base64; other secrets are URL-safe text.
+            f.write(
+                base64.b64encode(secrets.token_bytes(32)).decode()
+                if kind == "aes256"
+                else secrets.token_urlsafe(48)
+            )
         try:
             os.link(tmp, path)
         except FileExistsError:
@@ -72,6 +78,13 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or local_secret("secret_key")
 # Keyed hashes of emails and register contacts use their own key, so that a
 # leaked SECRET_KEY (sessions) does not also unlock the deduplication index.
 HASH_KEY = os.environ.get("UNDERSIGNED_HASH_KEY") or local_secret("hash_key")
+
+# Keys that encrypt contact details at rest (see core/crypto.py for rotation).
+UNDERSIGNED_DATA_KEYS = os.environ.get("UNDERSIGNED_DATA_KEYS") or (
+    "" if PRODUCTION else local_secret("data_key", kind="aes256")
+)
+if PRODUCTION and not UNDERSIGNED_DATA_KEYS:
+    raise ImproperlyConfigured("UNDERSIGNED_DATA_KEYS must be set when UNDERSIGNED_PRODUCTION=1")
 
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = os.environ.get("SITE_NAME", "Undersigned")
@@ -100,9 +113,12 @@ INSTALLED_APPS = [
     "undersigned.outbox",
     "undersigned.ledger",
     "undersigned.api",
+    "undersigned.ops",
 ]
 
 MIDDLEWARE = [
+    # First: load balancers probe by IP over HTTP, before host checks and the HTTPS redirect.
+    "undersigned.ops.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -173,12 +189,32 @@ def database_settings() -> dict[str, Any]:
 DATABASES = {"default": database_settings()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Several app servers share one cache (rate limits, cached counts): Redis via
+# REDIS_URL, e.g. redis://127.0.0.1:6379/0. Without it each process keeps its own.
+REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "undersigned",
-    }
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "undersigned"),
+            # A dead Redis must fail a request fast, not hang it.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "undersigned",
+        }
+    )
 }
+
+# /readyz fails when mail has waited, or log events have gone unsigned, this long.
+READY_MAIL_LAG_SECONDS = env_int("READY_MAIL_LAG_SECONDS", 900)
+READY_LOG_LAG_SECONDS = env_int("READY_LOG_LAG_SECONDS", 300)
+# How long a worker holds a mail it is sending before another may retry it
+# (after a crash mid-send). Longer than EMAIL_TIMEOUT, or a slow send is doubled.
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -40,7 +40,7 @@ def claim(
         },
     )
     client.post(link_in(deliver().last_to(email), "confirm"))
-    return Signature.objects.get(email=email)
+    return Signature.objects.with_email(email).get()
 
 
 def entry(name: str) -> RegisterEntry:

@@ -149,8 +149,8 @@ def test_a_correction_is_a_new_version_and_signatures_keep_theirs(
     assert (v1.number, v2.number) == (1, 2)
     assert v2.published_at is not None and v2.sha256 != v1.sha256
     assert v1.title == "Clean air for Kolpino"  # the old text is kept as it was
-    assert Signature.objects.get(email="early@example.org").text_version == v1
-    assert Signature.objects.get(email="late@example.org").text_version == v2
+    assert Signature.objects.with_email("early@example.org").get().text_version == v1
+    assert Signature.objects.with_email("late@example.org").get().text_version == v2
 
     page = client.get(f"/p/{petition.slug}/").content.decode()
     assert "Clean air for Kolpino and Izhora" in page

@@ -1,5 +1,7 @@
 from django.db import models
 
+from undersigned.core.fields import EncryptedTextField
+
 
 class OutgoingMail(models.Model):
     """A message to send, written in the same transaction as the change that causes it.
@@ -9,9 +11,10 @@ class OutgoingMail(models.Model):
     """
 
     kind = models.CharField(max_length=40)
-    to = models.CharField(max_length=254)
-    subject = models.CharField(max_length=300)
-    body = models.TextField()
+    # Sealed at rest like every contact detail; the body may hold a one-time link.
+    to = EncryptedTextField(purpose="outbox.to")
+    subject = EncryptedTextField(purpose="outbox.subject")
+    body = EncryptedTextField(purpose="outbox.body")
     created = models.DateTimeField(auto_now_add=True)
     next_attempt_at = models.DateTimeField(db_index=True)
     attempts = models.PositiveIntegerField(default=0)

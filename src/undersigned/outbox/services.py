@@ -36,7 +36,6 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-LEASE = timedelta(minutes=5)
 
 
 def claim_next() -> OutgoingMail | None:
@@ -56,7 +55,7 @@ def claim_next() -> OutgoingMail | None:
         if mail is None:
             return None
         mail.attempts += 1
-        mail.next_attempt_at = timezone.now() + LEASE
+        mail.next_attempt_at = timezone.now() + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
         mail.save(update_fields=["attempts", "next_attempt_at"])
         return mail
 

@@ -1,5 +1,7 @@
 from django.db import models
 
+from undersigned.core.fields import EncryptedTextField
+
 
 class Register(models.Model):
     """A list of the people eligible to sign a restricted letter, e.g. a region's deputies."""
@@ -23,7 +25,7 @@ class RegisterEntry(models.Model):
     region = models.CharField(max_length=200)
     # The official contact, when the register has one: a confirmation sent
     # there is what lets a claim verify without a moderator.
-    official_email = models.CharField(max_length=254, blank=True)
+    official_email = EncryptedTextField(purpose="register.official_email", blank=True)
     official_email_hash = models.CharField(max_length=64, blank=True, db_index=True)
     name_key = models.CharField(max_length=300, db_index=True)
     place_key = models.CharField(max_length=300)

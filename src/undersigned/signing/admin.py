@@ -7,7 +7,6 @@ from undersigned.signing.models import Signature
 class SignatureAdmin(admin.ModelAdmin[Signature]):
     list_display = ["id", "petition", "full_name", "state", "is_founder", "created"]
     list_filter = ["state", "petition", "is_founder"]
-    search_fields = ["full_name"]
     fields = readonly_fields = (
         "petition",
         "text_version",

@@ -1,8 +1,17 @@
 from django.conf import settings
 from django.db import models
 
+from undersigned.core.fields import EncryptedTextField
+from undersigned.core.hashing import keyed_hash
 from undersigned.petitions.models import Petition, TextVersion
+from undersigned.registers.emails import normalise_email
 from undersigned.registers.models import RegisterEntry
+
+
+class SignatureQuerySet(models.QuerySet["Signature"]):
+    def with_email(self, email: str) -> "SignatureQuerySet":
+        """Rows for an address; addresses are sealed, so this matches their keyed hash."""
+        return self.filter(email_hash=keyed_hash("email", normalise_email(email)))
 
 
 class Signature(models.Model):
@@ -18,14 +27,15 @@ class Signature(models.Model):
     petition = models.ForeignKey(Petition, models.CASCADE, related_name="signatures")
     text_version = models.ForeignKey(TextVersion, models.PROTECT, related_name="signatures")
     state = models.CharField(max_length=12, choices=State.choices, default=State.UNCONFIRMED)
-    full_name = models.CharField(max_length=120)
-    email = models.CharField(max_length=254)
+    # Sealed at rest: a seized database must not name who signed (forms limit lengths).
+    full_name = EncryptedTextField(purpose="signature.full_name")
+    email = EncryptedTextField(purpose="signature.email")
     email_hash = models.CharField(max_length=64)
     show_name = models.BooleanField(default=True)
     role = models.CharField(max_length=120, blank=True)
     municipality = models.CharField(max_length=120, blank=True)
     region = models.CharField(max_length=120, blank=True)
-    evidence_url = models.URLField(max_length=500, blank=True)
+    evidence_url = EncryptedTextField(purpose="signature.evidence_url", blank=True)
     language = models.CharField(max_length=8, default="en")
     # The register entry this signature stands for, once known: at signing
     # when the address is the entry's official contact, or when a moderator
@@ -52,6 +62,8 @@ class Signature(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SignatureQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created"]
