@@ -62,6 +62,16 @@ def link_in(message: Message, kind: str) -> str:
 
 
 @pytest.fixture(autouse=True)
+def empty_cache() -> Iterator[None]:
+    """Rate-limit counters live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_passwords(settings: Any) -> None:
     """A deliberately slow hasher costs ~1 s per user; the tests do not test it."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "undersigned.moderation",
     "undersigned.outbox",
     "undersigned.ledger",
+    "undersigned.abuse",
     "undersigned.api",
     "undersigned.ops",
 ]
@@ -280,6 +281,19 @@ LEDGER_SIGNER_KEY_FILE = Path(os.environ.get("LEDGER_SIGNER_KEY_FILE", DATA_DIR 
 # The last checkpoint this server signed, kept outside the database so that a
 # restored database cannot make it sign a fork.
 LEDGER_STATE_FILE = Path(os.environ.get("LEDGER_STATE_FILE", DATA_DIR / "ledger-state.json"))
+
+# Abuse handling (see docs/security.md). Limits are "count/seconds"; 0/… disables one.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+RATE_LIMIT_CLIENT = os.environ.get("RATE_LIMIT_CLIENT", "10/600")
+RATE_LIMIT_DOMAIN = os.environ.get("RATE_LIMIT_DOMAIN", "300/600")
+RATE_LIMIT_PETITION = os.environ.get("RATE_LIMIT_PETITION", "6000/60")
+TRENDING_NETWORK_THRESHOLD = env_int("TRENDING_NETWORK_THRESHOLD", 30)
+TRENDING_DOMAIN_THRESHOLD = env_int("TRENDING_DOMAIN_THRESHOLD", 200)
+ABUSE_RETENTION_DAYS = env_int("ABUSE_RETENTION_DAYS", 30)
+for _name in ("RATE_LIMIT_CLIENT", "RATE_LIMIT_DOMAIN", "RATE_LIMIT_PETITION"):
+    _count, _, _seconds = globals()[_name].partition("/")
+    if not (_count.isdigit() and _seconds.isdigit() and int(_seconds) > 0):
+        raise ImproperlyConfigured(f"{_name} must look like 10/600 (count/seconds)")
 
 # How long a confirmation link works.
 CONFIRMATION_TTL_HOURS = env_int("CONFIRMATION_TTL_HOURS", 72)

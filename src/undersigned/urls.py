@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
+from undersigned.abuse import views as abuse
 from undersigned.accounts import views as accounts
 from undersigned.api.views import api
 from undersigned.ledger import views as ledger
 from undersigned.moderation import views as moderation
+from undersigned.ops import views as ops
 from undersigned.petitions import organiser_views as organiser
 from undersigned.petitions import views as petitions
 from undersigned.signing import views as signing
@@ -30,6 +32,9 @@ urlpatterns = [
     path("dashboard/<slug:slug>/<str:action>/", organiser.change_status, name="petition-status"),
     path("moderation/", moderation.queue, name="moderation-queue"),
     path("moderation/<int:signature_id>/", moderation.review, name="moderation-review"),
+    path("moderation/sources/", abuse.sources, name="abuse-sources"),
+    path("moderation/sources/invalidate/", abuse.invalidate, name="abuse-invalidate"),
+    path("moderation/bulk/<int:action_id>/undo/", abuse.revert, name="abuse-revert"),
     path("log/", ledger.checkpoint_history, name="log"),
     path("log/checkpoint", ledger.checkpoint, name="log-checkpoint"),
     path("log/key", ledger.key, name="log-key"),
@@ -41,4 +46,10 @@ urlpatterns = [
     path("receipt/<str:receipt_key>.json", ledger.receipt_json, name="receipt-json"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
+    # Also answered by ops.middleware before host checks; here so that reverse() works.
+    path("healthz", ops.healthz, name="healthz"),
+    path("readyz", ops.readyz, name="readyz"),
 ]
+
+# Database errors raised outside a view still get the 503 outage page.
+handler500 = "undersigned.core.middleware.server_error"

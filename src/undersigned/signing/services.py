@@ -10,6 +10,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from undersigned.abuse.sources import Source
 from undersigned.core.hashing import keyed_hash
 from undersigned.ledger import entries as log_entries
 from undersigned.ledger import services as ledger
@@ -110,6 +111,7 @@ def sign(
     request: SignRequest,
     *,
     added_by: User | None = None,
+    source: Source | None = None,
 ) -> Signature:
     """Record a signature (or find the existing one) and queue its confirmation mail.
 
@@ -124,14 +126,21 @@ def sign(
     address = normalise_email(request.email)
     digest = keyed_hash("email", address)
     version = petition.published_version() or petition.current_version()
-    try:
-        with transaction.atomic():
-            return _sign_locked(petition, request, address, digest, version.pk, added_by)
-    except IntegrityError:
-        # A concurrent request created the same (petition, email) row first;
-        # the second pass finds it and re-sends, never adding a row.
-        with transaction.atomic():
-            return _sign_locked(petition, request, address, digest, version.pk, added_by)
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                signature = _sign_locked(petition, request, address, digest, version.pk, added_by)
+                if source is not None:
+                    from undersigned.abuse.services import record_source
+
+                    record_source(signature, source)
+                return signature
+        except IntegrityError:
+            # A concurrent request created the same (petition, email) row
+            # first; the second pass finds it and re-sends, never adding a row.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _official_entry(petition: Petition, digest: str) -> RegisterEntry | None:
@@ -389,30 +398,74 @@ def reject(signature_id: int, moderator: User | AnonymousUser, *, reason: str) -
         return signature
 
 
-def invalidate(signature_id: int, moderator: User | AnonymousUser, *, reason: str) -> Signature:
-    """Take back a verification found to be false (a forgery, a fraud wave): it stops counting."""
+def invalidate(
+    signature_id: int,
+    moderator: User | AnonymousUser,
+    *,
+    reason: str,
+    any_live_state: bool = False,
+    audit_each: bool = True,
+) -> Signature:
+    """Take back a signature found to be false (a forgery, a fraud wave): it stops counting.
+
+    Normally only a verified signature; a bulk invalidation also takes those
+    still awaiting confirmation or review.
+    """
     if not reason.strip():
         raise SigningError("Give a reason for the invalidation; it is public in the log.")
+    allowed = LIVE_STATES if any_live_state else (State.VERIFIED,)
     with transaction.atomic():
         signature = (
             Signature.objects.select_for_update(of=("self",))
             .select_related("petition", "register_entry", "text_version")
             .get(pk=signature_id)
         )
-        if signature.state != State.VERIFIED:
+        if signature.state not in allowed:
             raise SigningError("Only a verified signature can be invalidated.")
         _move(signature, State.INVALIDATED, reason=reason.strip())
         signature.state_reason = reason.strip()[:500]
         signature.ended_at = timezone.now()
+        signature.confirm_token_hash = None
         signature.withdraw_token_hash = None
         signature.save()
-        audit.record(
-            "signature.invalidated",
-            actor=moderator,
-            petition=signature.petition,
-            signature=signature,
-            reason=reason.strip(),
+        if audit_each:
+            audit.record(
+                "signature.invalidated",
+                actor=moderator,
+                petition=signature.petition,
+                signature=signature,
+                reason=reason.strip(),
+            )
+        return signature
+
+
+def reinstate(signature_id: int, moderator: User | AnonymousUser, *, state: str) -> Signature:
+    """Undo an invalidation, back to the state it had; a verification is logged anew."""
+    if state not in LIVE_STATES:
+        raise SigningError(f"cannot reinstate to {state}")
+    with transaction.atomic():
+        signature = (
+            Signature.objects.select_for_update(of=("self",))
+            .select_related("petition", "register_entry", "text_version")
+            .get(pk=signature_id)
         )
+        if signature.state != State.INVALIDATED:
+            raise SigningError("Only an invalidated signature can be reinstated.")
+        entry = signature.register_entry
+        if (
+            state == State.VERIFIED
+            and entry is not None
+            and Signature.objects.filter(
+                petition_id=signature.petition_id, register_entry=entry, state=State.VERIFIED
+            ).exists()
+        ):
+            raise SigningError(f"{entry.full_name} has another verified signature meanwhile.")
+        if state == State.VERIFIED:
+            signature.verified_at = timezone.now()
+        _move(signature, state)
+        signature.state_reason = ""
+        signature.ended_at = None
+        signature.save()
         return signature
 
 

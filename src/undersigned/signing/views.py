@@ -4,6 +4,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.views.decorators.http import require_http_methods, require_POST
 
+from undersigned.abuse import limits
+from undersigned.abuse.sources import is_disposable, source_of
 from undersigned.petitions.models import Petition
 from undersigned.petitions.views import petition_page
 from undersigned.signing import services
@@ -20,6 +22,26 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         return petition_page(request, petition, form=form, status=400)
     data = form.cleaned_data
+    source = source_of(request, data["email"])
+    if is_disposable(source.email_domain):
+        form.add_error(
+            "email",
+            "Addresses from throwaway mail services are not accepted: "
+            "use an address you will keep, so your signature can be "
+            "confirmed and withdrawn later.",
+        )
+        return petition_page(request, petition, form=form, status=400)
+    try:
+        limits.check(petition.pk, source)
+    except limits.RateLimited as exc:
+        response = render(
+            request,
+            "signing/rate_limited.html",
+            {"petition": petition, "message": str(exc)},
+            status=429,
+        )
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     try:
         services.sign(
             petition,
@@ -33,6 +55,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
                 evidence_url=data.get("evidence_url", ""),
                 language=translation.get_language() or "en",
             ),
+            source=source,
         )
     except services.SigningError as exc:
         form.add_error(None, str(exc))

@@ -7,7 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
+from django.utils import timezone
 
+from undersigned.abuse.services import detect_trending, purge_old_sources
 from undersigned.ledger.services import integrate
 from undersigned.outbox.services import send_due
 from undersigned.petitions.services import close_expired
@@ -18,6 +20,11 @@ log = logging.getLogger("undersigned.worker")
 def run_once() -> dict[str, int]:
     """One round of background work; each job is safe to repeat after a crash."""
     return {"closed": close_expired(), "logged": integrate(), "mailed": send_due()}
+
+
+def run_hourly() -> dict[str, int]:
+    """Slower housekeeping: flag trending sources, forget old ones."""
+    return {"trending": detect_trending(), "sources_purged": purge_old_sources()}
 
 
 class Command(BaseCommand):
@@ -40,7 +47,7 @@ examples:
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["once"]:
-            self.stdout.write(str(run_once()))
+            self.stdout.write(str({**run_once(), **run_hourly()}))
             return
         stopping = False
 
@@ -51,9 +58,14 @@ examples:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         log.info("worker started")
+        last_hour = None
         while not stopping:
             close_old_connections()
             try:
+                hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+                if hour != last_hour:
+                    run_hourly()
+                    last_hour = hour
                 done = run_once()
             except DatabaseError as exc:
                 # The database may be restarting: wait and try again, never exit.

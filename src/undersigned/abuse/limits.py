@@ -1,0 +1,77 @@
+"""Rate limits in fixed windows, counted in the cache (shared across processes with Redis)."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from undersigned.abuse.sources import Source
+
+
+class RateLimited(Exception):
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Limit:
+    count: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Limit":
+        count, _, seconds = text.partition("/")
+        return cls(int(count), int(seconds))
+
+
+def _hit(scope: str, ident: str, limit: Limit) -> int | None:
+    """Count one attempt; returns seconds to wait if the window is already full."""
+    if limit.count <= 0:
+        return None
+    now = int(timezone.now().timestamp())
+    window = now // limit.seconds
+    key = f"rl:{scope}:{ident}:{window}"
+    cache.add(key, 0, timeout=limit.seconds + 5)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=limit.seconds + 5)
+        used = 1
+    if used > limit.count:
+        return (window + 1) * limit.seconds - now
+    return None
+
+
+def check(petition_id: int, source: Source) -> None:
+    """Refuse a signing attempt over any limit, before anything is written."""
+    checks = [
+        (
+            "client",
+            f"{petition_id}:{source.client_hash}",
+            settings.RATE_LIMIT_CLIENT,
+            "Too many signing attempts from your connection.",
+        ),
+        (
+            "domain",
+            f"{petition_id}:{source.email_domain}",
+            settings.RATE_LIMIT_DOMAIN,
+            "Too many signatures from your mail provider right now.",
+        ),
+        (
+            "petition",
+            str(petition_id),
+            settings.RATE_LIMIT_PETITION,
+            "This petition is receiving very many signatures right now.",
+        ),
+    ]
+    for scope, ident, text, message in checks:
+        wait = _hit(scope, ident, Limit.parse(text))
+        if wait is not None:
+            minutes = max(1, round(wait / 60))
+            raise RateLimited(
+                f"{message} Please try again in about {minutes} minute"
+                f"{'s' if minutes != 1 else ''}. Nothing was recorded.",
+                wait,
+            )

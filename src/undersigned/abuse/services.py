@@ -1,0 +1,152 @@
+"""Trending sources and bulk invalidation, the moderator's tools against a fraud wave."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from undersigned.abuse.models import BulkInvalidation, SigningSource, TrendingSource
+from undersigned.abuse.sources import Source
+from undersigned.moderation import audit
+from undersigned.petitions.models import Petition
+from undersigned.signing import services as signing
+from undersigned.signing.models import Signature
+
+State = Signature.State
+INVALIDATABLE = (State.UNCONFIRMED, State.CONFIRMED, State.NEEDS_REVIEW, State.VERIFIED)
+
+
+def record_source(signature: Signature, source: Source) -> None:
+    SigningSource.objects.update_or_create(
+        signature=signature,
+        defaults={
+            "petition_id": signature.petition_id,
+            "client_hash": source.client_hash,
+            "network_hash": source.network_hash,
+            "email_domain": source.email_domain,
+            "created": timezone.now(),
+        },
+    )
+
+
+def detect_trending(now: datetime | None = None) -> int:
+    """Flag networks and mail domains with many signatures on one petition in the last hour."""
+    end = (now or timezone.now()).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    start = end - timedelta(hours=1)
+    recent = SigningSource.objects.filter(created__gte=start, created__lt=end)
+    found = 0
+    for kind, column, threshold in (
+        (TrendingSource.Kind.NETWORK, "network_hash", settings.TRENDING_NETWORK_THRESHOLD),
+        (TrendingSource.Kind.DOMAIN, "email_domain", settings.TRENDING_DOMAIN_THRESHOLD),
+    ):
+        rows = (
+            recent.values("petition_id", column)
+            .annotate(n=Count("signature_id"))
+            .filter(n__gte=threshold)
+        )
+        for row in rows:
+            TrendingSource.objects.update_or_create(
+                petition_id=row["petition_id"],
+                kind=kind,
+                value=row[column],
+                window_start=start,
+                defaults={"window_end": end, "count": row["n"]},
+            )
+            found += 1
+    return found
+
+
+def purge_old_sources(now: datetime | None = None) -> int:
+    cutoff = (now or timezone.now()) - timedelta(days=settings.ABUSE_RETENTION_DAYS)
+    deleted, _ = SigningSource.objects.filter(created__lt=cutoff).delete()
+    TrendingSource.objects.filter(window_end__lt=cutoff).delete()
+    return deleted
+
+
+def matching(
+    petition: Petition, kind: str, value: str, start: datetime, end: datetime
+) -> "list[int]":
+    column = "network_hash" if kind == TrendingSource.Kind.NETWORK else "email_domain"
+    return list(
+        SigningSource.objects.filter(
+            petition=petition, created__gte=start, created__lt=end, **{column: value}
+        ).values_list("signature_id", flat=True)
+    )
+
+
+def bulk_invalidate(
+    petition: Petition,
+    actor: User | AnonymousUser,
+    *,
+    kind: str,
+    value: str,
+    start: datetime,
+    end: datetime,
+    reason: str,
+) -> BulkInvalidation:
+    """Invalidate every live signature from one source in a time window, with a public reason."""
+    reason = reason.strip()
+    if not reason:
+        raise signing.SigningError("Give a reason: it is shown in the public log.")
+    if end <= start:
+        raise signing.SigningError("The window must end after it starts.")
+    changed: list[list[object]] = []
+    with transaction.atomic():
+        for signature_id in matching(petition, kind, value, start, end):
+            before = Signature.objects.filter(pk=signature_id).values_list("state", flat=True)
+            state = before.first()
+            if state not in INVALIDATABLE:
+                continue
+            signing.invalidate(
+                signature_id, actor, reason=reason, any_live_state=True, audit_each=False
+            )
+            changed.append([signature_id, state])
+        action = BulkInvalidation.objects.create(
+            petition=petition,
+            kind=kind,
+            value=value,
+            window_start=start,
+            window_end=end,
+            reason=reason,
+            actor=actor if isinstance(actor, User) else None,
+            changed=changed,
+        )
+        audit.record(
+            "signatures.bulk_invalidated",
+            actor=actor,
+            petition=petition,
+            reason=reason,
+            bulk=action.pk,
+            count=len(changed),
+            source_kind=kind,
+        )
+    return action
+
+
+def revert(action: BulkInvalidation, actor: User | AnonymousUser) -> list[int]:
+    """Undo a bulk invalidation; returns the signatures that could not be restored."""
+    if action.reverted_at is not None:
+        raise signing.SigningError("This bulk invalidation was already undone.")
+    skipped: list[int] = []
+    with transaction.atomic():
+        for signature_id, state in action.changed:
+            try:
+                signing.reinstate(int(signature_id), actor, state=str(state))
+            except signing.SigningError:
+                skipped.append(int(signature_id))
+        action.reverted_at = timezone.now()
+        action.reverted_by = actor if isinstance(actor, User) else None
+        action.save(update_fields=["reverted_at", "reverted_by"])
+        audit.record(
+            "signatures.bulk_reinstated",
+            actor=actor,
+            petition=action.petition,
+            reason=action.reason,
+            bulk=action.pk,
+            count=len(action.changed) - len(skipped),
+            skipped=skipped,
+        )
+    return skipped
