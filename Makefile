@@ -34,6 +34,7 @@ test-slow: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy src
+	$(BIN)/bandit -q -c pyproject.toml -r src
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

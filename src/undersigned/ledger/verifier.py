@@ -161,7 +161,7 @@ class HttpFetcher:
             url, headers={"User-Agent": USER_AGENT, "Accept": "*/*"}
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310  # nosec B310
                 body: bytes = response.read(MAX_RESPONSE_BYTES + 1)
                 status: int = response.status
         except urllib.error.HTTPError as exc:

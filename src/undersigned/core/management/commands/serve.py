@@ -41,9 +41,9 @@ examples:
     def handle(self, *args: Any, **options: Any) -> None:
         children: list[subprocess.Popen[bytes]] = []
         if options["with_worker"]:
-            children.append(subprocess.Popen([sys.executable, "-m", "undersigned", "worker"]))
+            children.append(subprocess.Popen([sys.executable, "-m", "undersigned", "worker"]))  # nosec B603
         # Our own interpreter and fixed arguments: nothing here comes from a request.
-        server = subprocess.Popen(  # noqa: S603
+        server = subprocess.Popen(  # noqa: S603  # nosec B603
             [
                 sys.executable,
                 "-m",
