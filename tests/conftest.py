@@ -62,13 +62,35 @@ def link_in(message: Message, kind: str) -> str:
 
 
 @pytest.fixture(autouse=True)
-def empty_cache() -> Iterator[None]:
-    """Rate-limit counters live in the cache; each test starts with none."""
-    from django.core.cache import cache
+def empty_cache(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Rate-limit counters live in the caches; each test starts with none."""
+    from django.core.cache import caches
 
-    cache.clear()
+    # Without a database the shared cache (a table there) cannot be touched.
+    uses_db = request.node.get_closest_marker("django_db") is not None or any(
+        name in request.fixturenames for name in ("db", "transactional_db", "live_server")
+    )
+    names = ("default", "shared") if uses_db else ("default",)
+    for name in names:
+        caches[name].clear()
     yield
-    cache.clear()
+    for name in names:
+        caches[name].clear()
+
+
+@pytest.fixture(autouse=True)
+def uncached_counts(settings: Any) -> Iterator[None]:
+    """Public pages read counts up to COUNT_CACHE_SECONDS old (petitions.services.FreshCache).
+
+    Tests that look at a page right after a change want the change; the cache
+    itself is tested in tests/petitions/test_count_cache.py with it turned on.
+    """
+    from undersigned.petitions.services import forget_cached_counts
+
+    settings.COUNT_CACHE_SECONDS = 0
+    forget_cached_counts()
+    yield
+    forget_cached_counts()
 
 
 @pytest.fixture(autouse=True)
@@ -116,6 +138,21 @@ def deliver(smtp: Inbox) -> Any:
         return smtp
 
     return run
+
+
+def second_factor_login(client: Client, user: User) -> Client:
+    """Log a user in with a confirmed TOTP device, as the 2FA pages would."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
 
 
 @pytest.fixture

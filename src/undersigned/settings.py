@@ -106,6 +106,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "ninja",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "undersigned.core",
     "undersigned.accounts",
     "undersigned.registers",
@@ -129,10 +132,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "undersigned.core.middleware.DatabaseUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "undersigned.urls"
@@ -210,7 +215,22 @@ CACHES = {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "undersigned",
         }
-    )
+    ),
+    # Counters that must hold across processes even on one box without Redis:
+    # failed log-ins (rare, so a table is cheap). The table is made on `migrate`.
+    "shared": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "undersigned") + ":shared",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "undersigned_shared_cache",
+        }
+    ),
 }
 
 # /readyz fails when mail has waited, or log events have gone unsigned, this long.
@@ -229,6 +249,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lock an account after repeated wrong passwords, wherever they come from.
+# Counted in the cache, and with a hashed client: no address is ever stored.
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 30) / 60
+AXES_CACHE = "shared"
+# Each account, and each client (hashed), is locked on its own.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "undersigned.accounts.twofactor.hashed_client"
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False
+AXES_RESET_ON_SUCCESS = True
+# Moderators and admins confirm a TOTP code after their password.
+REQUIRE_2FA = env_flag("REQUIRE_2FA", default=True)
+OTP_TOTP_ISSUER = os.environ.get("SITE_NAME", "Undersigned")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "home"
@@ -340,6 +380,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # django-axes reports every log-in at INFO, masked but noisy.
+        "axes": {"level": "WARNING"},
         # Request logs name URLs, and confirmation URLs carry tokens.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},

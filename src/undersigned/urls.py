@@ -1,8 +1,11 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
+from django_otp.admin import OTPAdminSite
 
 from undersigned.abuse import views as abuse
+from undersigned.accounts import twofactor_views as twofactor
 from undersigned.accounts import views as accounts
 from undersigned.api.views import api
 from undersigned.ledger import views as ledger
@@ -11,6 +14,10 @@ from undersigned.ops import views as ops
 from undersigned.petitions import organiser_views as organiser
 from undersigned.petitions import views as petitions
 from undersigned.signing import views as signing
+
+if settings.REQUIRE_2FA:
+    # The admin asks for the TOTP code beside the password.
+    admin.site.__class__ = OTPAdminSite
 
 urlpatterns = [
     path("", petitions.home, name="home"),
@@ -23,6 +30,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", accounts.signup, name="signup"),
+    path("accounts/2fa/setup/", twofactor.setup, name="two-factor-setup"),
+    path("accounts/2fa/verify/", twofactor.verify, name="two-factor-verify"),
     path("dashboard/", organiser.dashboard, name="dashboard"),
     path("dashboard/new/", organiser.new_petition, name="new-petition"),
     path("dashboard/<slug:slug>/", organiser.manage, name="manage"),

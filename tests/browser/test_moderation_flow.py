@@ -74,6 +74,11 @@ def test_a_claim_off_the_register_is_approved_by_a_moderator(
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
     page.get_by_role("link", name="Review queue").click()
+    # First time: the moderator enrolls a second factor with the key shown.
+    expect(page.get_by_role("heading", name="Set up a second factor")).to_be_visible()
+    key = page.locator("code").first.inner_text()
+    page.get_by_label("6-digit code from your authenticator app").fill(totp_now(key))
+    page.get_by_role("button", name="Confirm").click()
     expect(page).to_have_url(f"{live_server.url}/moderation/")
     row = page.get_by_role("row").filter(has_text="Xenia Lindstrom")
     expect(row).to_contain_text("municipal deputy, Semenovsky")
@@ -110,3 +115,12 @@ def test_a_claim_off_the_register_is_approved_by_a_moderator(
     # And she hears of the decision by mail.
     decision = deliver().last_to("xenia@example.org")
     assert decision["Subject"].startswith("Your signature is verified")
+
+
+def totp_now(base32_key: str) -> str:
+    import base64
+
+    from django_otp.oath import totp
+
+    key = base64.b32decode(base32_key + "=" * (-len(base32_key) % 8))
+    return f"{totp(key):06d}"

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 
+from tests.conftest import second_factor_login
 from undersigned.core.hashing import keyed_hash
 from undersigned.registers.models import Register, RegisterEntry
 from undersigned.registers.services import import_register
@@ -46,9 +47,8 @@ Vera Orlova,municipal deputy,Yakutsk,Sakha (Yakutia),belova@council.example.org
 
 @pytest.fixture
 def admin_client(db: None) -> Client:
-    client = Client()
-    client.force_login(User.objects.create_superuser("root", "root@example.org", "pw"))
-    return client
+    root = User.objects.create_superuser("root", "root@example.org", "pw")
+    return second_factor_login(Client(), root)
 
 
 def people(register: str = "Deputies") -> list[tuple[str, str, str, str, str]]:

@@ -1,9 +1,9 @@
-"""Rate limits in fixed windows, counted in the cache (shared across processes with Redis)."""
+"""Rate limits in fixed windows, counted in the cache."""
 
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.utils import timezone
 
 from undersigned.abuse.sources import Source
@@ -30,6 +30,9 @@ def _hit(scope: str, ident: str, limit: Limit) -> int | None:
     """Count one attempt; returns seconds to wait if the window is already full."""
     if limit.count <= 0:
         return None
+    # The default cache: Redis shares it across processes; without Redis each
+    # process counts alone (docs/security.md), which keeps signing free of writes.
+    cache = caches["default"]
     now = int(timezone.now().timestamp())
     window = now // limit.seconds
     key = f"rl:{scope}:{ident}:{window}"

@@ -1,7 +1,6 @@
 """Moderators' view of trending sources, and bulk invalidation with undo."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -9,11 +8,12 @@ from django.views.decorators.http import require_POST
 from undersigned.abuse import services
 from undersigned.abuse.forms import BulkInvalidationForm
 from undersigned.abuse.models import BulkInvalidation, TrendingSource
+from undersigned.accounts.twofactor import second_factor_required
 from undersigned.petitions.access import moderated_by
 from undersigned.signing.services import SigningError
 
 
-@login_required
+@second_factor_required
 def sources(request: HttpRequest) -> HttpResponse:
     petitions = moderated_by(request.user)
     trending = TrendingSource.objects.filter(petition__in=petitions).select_related("petition")
@@ -30,7 +30,7 @@ def sources(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@second_factor_required
 @require_POST
 def invalidate(request: HttpRequest) -> HttpResponse:
     form = BulkInvalidationForm(request.POST)
@@ -62,7 +62,7 @@ def invalidate(request: HttpRequest) -> HttpResponse:
     return redirect("abuse-sources")
 
 
-@login_required
+@second_factor_required
 @require_POST
 def revert(request: HttpRequest, action_id: int) -> HttpResponse:
     action = BulkInvalidation.objects.filter(

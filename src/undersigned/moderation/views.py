@@ -1,11 +1,11 @@
 """The review queue: claims on register letters that a person has to check."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from undersigned.accounts.twofactor import second_factor_required
 from undersigned.moderation.forms import DecisionForm
 from undersigned.petitions.access import moderated_by
 from undersigned.registers.matching import rank_candidates
@@ -17,7 +17,7 @@ AWAITING = services.AWAITING_STATES
 QUEUE_PAGE = 100
 
 
-@login_required
+@second_factor_required
 def queue(request: HttpRequest) -> HttpResponse:
     petitions = moderated_by(request.user)
     waiting = (
@@ -67,7 +67,7 @@ def _candidates(signature: Signature) -> list[tuple[RegisterEntry, float, list[S
     return rows
 
 
-@login_required
+@second_factor_required
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest, signature_id: int) -> HttpResponse:
     signature = (
