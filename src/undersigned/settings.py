@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "undersigned.outbox",
     "undersigned.ledger",
     "undersigned.abuse",
+    "undersigned.privacy",
     "undersigned.api",
     "undersigned.ops",
 ]

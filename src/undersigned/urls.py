@@ -13,6 +13,7 @@ from undersigned.moderation import views as moderation
 from undersigned.ops import views as ops
 from undersigned.petitions import organiser_views as organiser
 from undersigned.petitions import views as petitions
+from undersigned.privacy import views as privacy
 from undersigned.signing import views as signing
 
 if settings.REQUIRE_2FA:
@@ -52,6 +53,8 @@ urlpatterns = [
     path("log/proof/consistency", ledger.consistency_proof, name="log-consistency"),
     path("log/check-receipt/", ledger.check_receipt, name="log-check-receipt"),
     path("receipt/<str:receipt_key>/", ledger.receipt, name="receipt"),
+    path("my-data/", privacy.ask, name="my-data"),
+    path("my-data/<str:token>/", privacy.held, name="my-data-held"),
     path("receipt/<str:receipt_key>.json", ledger.receipt_json, name="receipt-json"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

@@ -46,6 +46,10 @@ class Petition(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Signers' contact data is erased this many days after closing; the
+    # tallies and the public log stay.
+    retention_days = models.PositiveIntegerField(default=90)
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-opened_at", "-created"]

@@ -13,6 +13,7 @@ from undersigned.abuse.services import detect_trending, purge_old_sources
 from undersigned.ledger.services import integrate
 from undersigned.outbox.services import send_due
 from undersigned.petitions.services import close_expired
+from undersigned.privacy.services import purge_due
 
 log = logging.getLogger("undersigned.worker")
 
@@ -24,7 +25,11 @@ def run_once() -> dict[str, int]:
 
 def run_hourly() -> dict[str, int]:
     """Slower housekeeping: flag trending sources, forget old ones."""
-    return {"trending": detect_trending(), "sources_purged": purge_old_sources()}
+    return {
+        "trending": detect_trending(),
+        "sources_purged": purge_old_sources(),
+        "signers_purged": purge_due(),
+    }
 
 
 class Command(BaseCommand):
