@@ -456,3 +456,40 @@ def test_the_manage_page_shows_the_audit_trail_with_who_did_it(
     run_once()
     page = organiser_client.get(f"/dashboard/{later.slug}/").content.decode()
     assert "<td>system</td><td>petition.closed</td><td>deadline reached</td>" in page
+
+
+@pytest.mark.parametrize(("given", "kept"), [("", 90), ("30", 30)])
+def test_the_organiser_sets_how_long_contact_data_is_kept(
+    organiser_client: Client, given: str, kept: int
+) -> None:
+    organiser_client.post(
+        "/dashboard/new/",
+        {
+            "kind": "petition",
+            "title": "Retention",
+            "body": "Text",
+            "language": "en",
+            "organiser_name": "Us",
+            "audience": "anyone",
+            "retention_days": given,
+        },
+    )
+    assert Petition.objects.get().retention_days == kept
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "99999", "ninety"])
+def test_a_bad_retention_period_is_refused(organiser_client: Client, bad: str) -> None:
+    response = organiser_client.post(
+        "/dashboard/new/",
+        {
+            "kind": "petition",
+            "title": "Retention",
+            "body": "Text",
+            "language": "en",
+            "organiser_name": "Us",
+            "audience": "anyone",
+            "retention_days": bad,
+        },
+    )
+    assert response.status_code == 400
+    assert not Petition.objects.exists()

@@ -34,6 +34,19 @@ class PetitionForm(forms.Form):
         help_text="Optional. Signing closes automatically at this time.",
     )
 
+    retention_days = forms.IntegerField(
+        label="Keep signers' contact data for (days after closing)",
+        min_value=1,
+        max_value=3650,
+        initial=90,
+        required=False,
+        help_text="Then addresses, hidden names and evidence links are erased; counts stay.",
+    )
+
+    def clean_retention_days(self) -> int:
+        days: int | None = self.cleaned_data["retention_days"]
+        return 90 if days is None else days
+
     def clean_body(self) -> str:
         body: str = self.cleaned_data["body"].replace("\r\n", "\n").strip()
         if "\x00" in body:

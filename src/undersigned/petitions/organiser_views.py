@@ -39,6 +39,7 @@ def _initial(petition: Petition) -> dict[str, Any]:
         "register": petition.register,
         "thresholds": ", ".join(str(t) for t in petition.thresholds),
         "deadline": petition.deadline,
+        "retention_days": petition.retention_days,
     }
 
 
@@ -49,6 +50,7 @@ def _apply(petition: Petition, version: TextVersion, data: dict[str, Any]) -> No
     petition.register = data["register"]
     petition.thresholds = data["thresholds"]
     petition.deadline = data["deadline"]
+    petition.retention_days = data["retention_days"]
     version.title = data["title"]
     version.body = data["body"]
     version.language = data["language"]

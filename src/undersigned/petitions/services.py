@@ -1,10 +1,15 @@
 """Petition lifecycle: draft → open → closed → archived, with frozen, versioned texts."""
 
+import threading
+import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Generic, TypeVar
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.text import slugify
@@ -153,11 +158,127 @@ class RegionCount:
 def counts_by_region(petition: Petition) -> list[RegionCount]:
     """Verified counts per region with their municipalities, biggest region first."""
     regions: dict[str, RegionCount] = {}
-    rows = Tally.objects.filter(petition=petition, verified__gt=0).order_by(
-        "region", "municipality"
+    rows = (
+        Tally.objects.filter(petition=petition, verified__gt=0)
+        .order_by("region", "municipality")
+        .values_list("region", "municipality", "verified")
     )
-    for row in rows:
-        region = regions.setdefault(row.region, RegionCount(row.region))
-        region.verified += row.verified
-        region.municipalities.append(MunicipalityCount(row.municipality, row.verified))
+    for region_name, municipality, verified in rows:
+        region = regions.setdefault(region_name, RegionCount(region_name))
+        region.verified += verified
+        region.municipalities.append(MunicipalityCount(municipality, verified))
     return sorted(regions.values(), key=lambda r: (-r.verified, r.region))
+
+
+# ------------------------------------------------------------------ cached reads
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class _Copy(Generic[V]):
+    value: V
+    read_at: float  # time.monotonic() when the read began
+
+
+class FreshCache(Generic[K, V]):
+    """Values read from the database at most COUNT_CACHE_SECONDS ago, kept in this process.
+
+    Surges are reads: a shared link sends thousands of people to one page and
+    its count. With this, each process reads a petition's numbers about twice
+    a second whatever the traffic, and everyone else gets the copy.
+
+    - Never staler than the limit: a copy is refreshed once half the limit has
+      passed (the request that notices pays for the read; others keep getting
+      the copy meanwhile), and a request that finds it at the limit waits for
+      the refresh instead of getting anything older.
+    - Never backwards: refreshes of one key run one at a time, each begun after
+      the previous one ended, so a copy is only ever replaced by a later read.
+    - Never inside a transaction: a read there may see writes that will be
+      rolled back, or a snapshot older than the copy; it goes to the database.
+
+    Copies are per process, so two processes may serve different copies, each
+    within the limit; see docs/performance.md.
+    """
+
+    MAX_KEYS = 2000
+
+    def __init__(self) -> None:
+        self._copies: dict[K, _Copy[V]] = {}
+        self._locks: dict[K, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    @staticmethod
+    def max_age() -> float:
+        return float(getattr(settings, "COUNT_CACHE_SECONDS", 1.0))
+
+    def get(self, key: K, read: Callable[[], V]) -> V:
+        limit = self.max_age()
+        if limit <= 0 or connection.in_atomic_block:
+            return read()
+        copy = self._copies.get(key)
+        age = time.monotonic() - copy.read_at if copy is not None else limit
+        if age < limit / 2 and copy is not None:
+            return copy.value
+        lock = self._lock_for(key)
+        if copy is not None and age < limit:
+            if not lock.acquire(blocking=False):
+                return copy.value  # another request is refreshing it right now
+        else:
+            lock.acquire()
+        try:
+            copy = self._copies.get(key)
+            if copy is not None and time.monotonic() - copy.read_at < limit / 2:
+                return copy.value  # refreshed while this request waited
+            read_at = time.monotonic()
+            value = read()
+            if len(self._copies) >= self.MAX_KEYS:
+                # Mostly petitions nobody reads any more; dropping a copy only costs a read.
+                self._copies.clear()
+            self._copies[key] = _Copy(value, read_at)
+            return value
+        finally:
+            lock.release()
+
+    def _lock_for(self, key: K) -> threading.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            # Locks are never dropped (a few bytes per petition ever read): two locks
+            # for one key would let two refreshes race and an older read land last.
+            with self._guard:
+                lock = self._locks.setdefault(key, threading.Lock())
+        return lock
+
+    def forget(self) -> None:
+        with self._guard:
+            self._copies.clear()
+
+
+_counts: FreshCache[int, tuple[int, int]] = FreshCache()
+_regions: FreshCache[int, list[RegionCount]] = FreshCache()
+
+
+def cached_counts(petition: Petition) -> tuple[int, int]:
+    """counts() for public pages: at most COUNT_CACHE_SECONDS old, never going backwards."""
+    return _counts.get(petition.pk, lambda: counts(petition))
+
+
+def cached_counts_by_region(petition: Petition) -> list[RegionCount]:
+    """counts_by_region() for public pages, cached like cached_counts()."""
+    return _regions.get(petition.pk, lambda: counts_by_region(petition))
+
+
+_all_caches: list[FreshCache] = [_counts, _regions]  # type: ignore[type-arg]
+
+
+def register_cache(cache: "FreshCache[K, V]") -> "FreshCache[K, V]":
+    """Other public reads (the page, the API) cached the same way, forgotten together."""
+    _all_caches.append(cache)
+    return cache
+
+
+def forget_cached_counts() -> None:
+    """Drop every cached copy in this process (tests, benchmarks)."""
+    for cache in _all_caches:
+        cache.forget()

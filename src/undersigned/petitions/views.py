@@ -1,11 +1,21 @@
 from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 
-from undersigned.petitions.models import Petition
-from undersigned.petitions.services import counts, counts_by_region
+from undersigned.petitions.models import Petition, TextVersion
+from undersigned.petitions.services import (
+    FreshCache,
+    cached_counts,
+    counts,
+    counts_by_region,
+    register_cache,
+)
 from undersigned.signing.forms import SignForm
 from undersigned.signing.models import Signature
 
@@ -17,28 +27,51 @@ def home(request: HttpRequest) -> HttpResponse:
     petitions = list(Petition.objects.filter(status=Petition.Status.OPEN)[:50])
     rows = []
     for petition in petitions:
-        verified, awaiting = counts(petition)
+        verified, awaiting = cached_counts(petition)
         rows.append((petition, petition.published_version(), verified, awaiting))
     return render(request, "petitions/home.html", {"rows": rows})
 
 
 def public_signatures(petition: Petition) -> "list[Signature]":
-    return list(
+    """The names on the page: founders first, then the earliest verified.
+
+    Both reads stay small at ten million signatures. The earliest come from
+    the index on (petition, state, verified_at) and stop after a page. The
+    founders are found through the index on added_by (an organiser adds each
+    founder): the petition is compared as `petition_id + 0` so that no planner
+    prefers the petition's big index and scans every verified row for them.
+    A founder whose adding user was later deleted is listed by date instead.
+    """
+    fields = (
+        "full_name",
+        "role",
+        "municipality",
+        "region",
+        "register_entry",
+        "is_founder",
+        "verified_at",
+        "register_entry__region",
+        "register_entry__municipality",
+    )
+    founders = sorted(
+        (
+            s
+            for s in Signature.objects.alias(on=F("petition_id") + 0)
+            .filter(on=petition.pk, added_by__gt=0)
+            .select_related("register_entry")
+            .only("state", "show_name", "added_by", *fields)
+            if s.state == Signature.State.VERIFIED and s.show_name and s.is_founder
+        ),
+        key=lambda s: (s.verified_at, s.pk),
+    )[:NAMES_ON_PAGE]
+    earliest = (
         Signature.objects.filter(petition=petition, state=Signature.State.VERIFIED, show_name=True)
         .select_related("register_entry")
-        .only(
-            "full_name",
-            "role",
-            "municipality",
-            "region",
-            "register_entry",
-            "is_founder",
-            "verified_at",
-            "register_entry__region",
-            "register_entry__municipality",
-        )
-        .order_by("-is_founder", "verified_at", "id")[:NAMES_ON_PAGE]
+        .only(*fields)
+        .order_by("verified_at", "id")[: NAMES_ON_PAGE + len(founders)]
     )
+    listed = {s.pk for s in founders}
+    return [*founders, *(s for s in earliest if s.pk not in listed)][:NAMES_ON_PAGE]
 
 
 def group_by_place(
@@ -51,38 +84,87 @@ def group_by_place(
     return grouped
 
 
-def petition_page(
-    request: HttpRequest, petition: Petition, *, form: SignForm | None = None, status: int = 200
-) -> HttpResponse:
+@dataclass(frozen=True)
+class PageParts:
+    """What the petition page shows that is the same for every visitor."""
+
+    version: TextVersion
+    verified: int
+    awaiting: int
+    thresholds: list[dict[str, Any]]
+    lists: SafeString  # the regions table and the names, rendered
+    blank_form: SafeString  # the sign form's fields before anyone has typed anything
+    corrections: list[TextVersion]
+
+
+_pages: FreshCache[int, PageParts] = register_cache(FreshCache())
+
+
+def read_page_parts(petition: Petition) -> PageParts:
     verified, awaiting = counts(petition)
     version = petition.published_version() or petition.current_version()
     names = public_signatures(petition)
     regions = counts_by_region(petition)
-    thresholds = [
-        {"target": t, "reached": verified >= t, "percent": min(100, verified * 100 // t)}
-        for t in sorted(petition.thresholds)
-        if isinstance(t, int) and t > 0
-    ]
+    has_places = any(r.region or any(m.municipality for m in r.municipalities) for r in regions)
+    lists = render_to_string(
+        "petitions/_lists.html",
+        {
+            "petition": petition,
+            "regions": regions,
+            "has_places": has_places,
+            "grouped": group_by_place(names),
+            "names_truncated": len(names) >= NAMES_ON_PAGE,
+        },
+    )
+    return PageParts(
+        version=version,
+        verified=verified,
+        awaiting=awaiting,
+        thresholds=[
+            {"target": t, "reached": verified >= t, "percent": min(100, verified * 100 // t)}
+            for t in sorted(petition.thresholds)
+            if isinstance(t, int) and t > 0
+        ],
+        lists=lists,
+        blank_form=render_to_string(
+            "petitions/_form_fields.html", {"form": SignForm(petition=petition)}
+        ),
+        corrections=list(petition.versions.filter(published_at__isnull=False, number__gt=1)),
+    )
+
+
+def petition_page(
+    request: HttpRequest, petition: Petition, *, form: SignForm | None = None, status: int = 200
+) -> HttpResponse:
+    # Rendering 500 names (and even the form's fields) costs far more than the
+    # rest of the page, so the parts every visitor sees alike are read and
+    # rendered once per COUNT_CACHE_SECONDS per process. The CSRF token and a
+    # form with errors are rendered per request.
+    parts = _pages.get(petition.pk, lambda: read_page_parts(petition))
     context = {
         "petition": petition,
-        "version": version,
-        "verified": verified,
-        "awaiting": awaiting,
-        "thresholds": thresholds,
-        "regions": regions,
-        "has_places": any(
-            r.region or any(m.municipality for m in r.municipalities) for r in regions
-        ),
-        "grouped": group_by_place(names),
-        "names_truncated": len(names) >= NAMES_ON_PAGE,
-        "form": form or SignForm(petition=petition),
-        "corrections": petition.versions.filter(published_at__isnull=False, number__gt=1),
+        "version": parts.version,
+        "verified": parts.verified,
+        "awaiting": parts.awaiting,
+        "thresholds": parts.thresholds,
+        "lists": parts.lists,
+        "form": form,
+        "blank_form": "" if form is not None else parts.blank_form,
+        "corrections": parts.corrections,
     }
     return render(request, "petitions/petition.html", context, status=status)
 
 
+def _public_petition(slug: str) -> Petition:
+    return get_object_or_404(Petition.objects.filter(PUBLIC), slug=slug)
+
+
+# The petition itself, by slug, kept like the parts (a 404 is never kept).
+_petitions: FreshCache[str, Petition] = register_cache(FreshCache())
+
+
 def petition(request: HttpRequest, slug: str) -> HttpResponse:
-    return petition_page(request, get_object_or_404(Petition.objects.filter(PUBLIC), slug=slug))
+    return petition_page(request, _petitions.get(slug, lambda: _public_petition(slug)))
 
 
 PAGE_SIZE = 200
