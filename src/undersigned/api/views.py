@@ -2,11 +2,16 @@
 
 from datetime import datetime
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 
 from undersigned.petitions.models import Petition
-from undersigned.petitions.services import counts, counts_by_region
+from undersigned.petitions.services import (
+    FreshCache,
+    counts,
+    counts_by_region,
+    register_cache,
+)
 
 api = NinjaAPI(
     title="Undersigned API",
@@ -53,9 +58,8 @@ class PetitionOut(PetitionSummaryOut):
     counts_by_region: list[RegionCountOut]
 
 
-def _summary(request: HttpRequest, petition: Petition) -> dict[str, object]:
+def _public_fields(petition: Petition, verified: int, awaiting: int) -> dict[str, object]:
     version = petition.published_version() or petition.current_version()
-    verified, awaiting = counts(petition)
     return {
         "slug": petition.slug,
         "title": version.title,
@@ -63,13 +67,24 @@ def _summary(request: HttpRequest, petition: Petition) -> dict[str, object]:
         "status": petition.status,
         "audience": petition.audience,
         "language": version.language,
-        "url": request.build_absolute_uri(petition.get_absolute_url()),
         "verified_count": verified,
         "awaiting_count": awaiting,
         "text_version": version.number,
         "opened_at": petition.opened_at,
         "closed_at": petition.closed_at,
         "deadline": petition.deadline,
+    }
+
+
+# Counts in the listing, per petition; see petitions.services.FreshCache.
+_counts: FreshCache[int, tuple[int, int]] = register_cache(FreshCache())
+
+
+def _summary(request: HttpRequest, petition: Petition) -> dict[str, object]:
+    verified, awaiting = _counts.get(petition.pk, lambda: counts(petition))
+    return {
+        **_public_fields(petition, verified, awaiting),
+        "url": request.build_absolute_uri(petition.get_absolute_url()),
     }
 
 
@@ -81,17 +96,51 @@ def list_petitions(request: HttpRequest) -> list[dict[str, object]]:
     return [_summary(request, p) for p in PUBLIC.order_by("-opened_at", "slug")]
 
 
-@api.get("/petitions/{slug}", response=PetitionOut, summary="One petition with its counts")
-def get_petition(request: HttpRequest, slug: str) -> dict[str, object]:
+def _read_petition(slug: str) -> dict[str, object]:
     petition = PUBLIC.filter(slug=slug).first()
     if petition is None:
+        # Raised through the cache, so unknown names are never kept: nobody
+        # can fill memory by asking for made-up slugs.
         raise Http404("no such petition")
+    verified, awaiting = counts(petition)
     version = petition.published_version() or petition.current_version()
     return {
-        **_summary(request, petition),
+        **_public_fields(petition, verified, awaiting),
+        "path": petition.get_absolute_url(),
         "organiser": petition.organiser_name,
         "text_sha256": version.sha256,
         "thresholds": petition.thresholds,
         "register_name": petition.register.name if petition.register else None,
         "counts_by_region": counts_by_region(petition),
     }
+
+
+def _render_petition(request: HttpRequest, slug: str) -> str:
+    data = _read_petition(slug)
+    data["url"] = request.build_absolute_uri(str(data.pop("path")))
+    body = PetitionOut.model_validate(data).model_dump()
+    rendered: str = api.renderer.render(request, body, response_status=200)
+    return rendered
+
+
+# The count a shared link sends everyone to. The finished JSON is kept per
+# process for up to COUNT_CACHE_SECONDS (see petitions.services.FreshCache):
+# checking and encoding a few hundred places against the schema costs more
+# than the rest of the request. It is keyed by the address the request used
+# for the site, since the answer names it (ALLOWED_HOSTS bounds those).
+_details: FreshCache[tuple[str, str], str] = register_cache(FreshCache())
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+@api.get(
+    "/petitions/{slug}",
+    response={200: PetitionOut, 404: ErrorOut},
+    summary="One petition with its counts",
+)
+def get_petition(request: HttpRequest, slug: str) -> HttpResponse:
+    key = (slug, request.build_absolute_uri("/"))
+    body = _details.get(key, lambda: _render_petition(request, slug))
+    return HttpResponse(body, content_type=api.get_content_type())
