@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from tests.conftest import link_in
+from tests.conftest import link_in, second_factor_login
 from undersigned.abuse.models import BulkInvalidation, SigningSource, TrendingSource
 from undersigned.abuse.services import detect_trending, purge_old_sources
 from undersigned.core.management.commands.worker import run_once
@@ -28,9 +28,7 @@ pytestmark = pytest.mark.django_db
 def moderator(petition: Petition) -> Client:
     user = User.objects.create_user("mod", "mod@example.org", "pw-for-tests-only")
     petition.moderators.add(user)
-    client = Client()
-    client.force_login(user)
-    return client
+    return second_factor_login(Client(), user)
 
 
 def sign_and_confirm(client: Client, petition: Petition, deliver: Any, email: str, ip: str) -> int:
@@ -163,8 +161,9 @@ def test_only_moderators_of_the_petition_can_bulk_invalidate(
 ) -> None:
     sign_and_confirm(client, petition, deliver, "a@example.org", "203.0.113.77")
     source = SigningSource.objects.get()
-    stranger = Client()
-    stranger.force_login(User.objects.create_user("s", "s@example.org", "pw-for-tests"))
+    stranger = second_factor_login(
+        Client(), User.objects.create_user("s", "s@example.org", "pw-for-tests")
+    )
     response = stranger.post(
         "/moderation/sources/invalidate/",
         {

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from tests.conftest import link_in
+from tests.conftest import link_in, second_factor_login
 from undersigned.moderation.models import AuditEvent
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition
@@ -20,9 +20,7 @@ State = Signature.State
 def moderator(letter: Petition) -> Client:
     user = User.objects.create_user("mod", "mod@example.org", "pw-for-tests-only")
     letter.moderators.add(user)
-    client = Client()
-    client.force_login(user)
-    return client
+    return second_factor_login(Client(), user)
 
 
 def claim(
@@ -167,8 +165,9 @@ def test_only_moderators_of_the_petition_see_its_queue(
     client: Client, letter: Petition, deliver: Any
 ) -> None:
     signature = claim(client, letter, deliver, "Vera Orlova", "Yakutsk", "v@mail.example.org")
-    stranger = Client()
-    stranger.force_login(User.objects.create_user("stranger", "s@example.org", "pw-for-tests"))
+    stranger = second_factor_login(
+        Client(), User.objects.create_user("stranger", "s@example.org", "pw-for-tests")
+    )
     assert "Vera Orlova" not in stranger.get("/moderation/").content.decode()
     assert stranger.get(f"/moderation/{signature.pk}/").status_code == 404
     assert stranger.post(f"/moderation/{signature.pk}/", {"decision": "approve"}).status_code == 404

@@ -36,8 +36,6 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-
-
 def claim_next() -> OutgoingMail | None:
     """Take the next due mail for this worker, leasing it so no other worker sends it too.
 
