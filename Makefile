@@ -24,7 +24,12 @@ test: $(STAMP)
 test-postgres: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest -m "not browser and not slow" -q
 
-test-browser: $(STAMP)
+# axe-core, which the accessibility tests load into pages, from the npm registry.
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+test-browser: $(STAMP) node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest -m browser -q
 
 # Long scenario tests (crash, load). pytest exits 5 when none is collected.

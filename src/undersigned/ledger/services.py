@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from undersigned.ledger import entries, merkle
@@ -161,7 +161,15 @@ def sequence(limit: int = SEQUENCE_BATCH) -> int:
             assigned[entry.pk] = n
             state.size = n + 1
         LogHash.objects.bulk_create(new_hashes, batch_size=1000)
-        LogEntry.objects.bulk_update(pending, ["index", "data"], batch_size=1000)
+        # bulk_update builds one CASE expression per batch, which cost most of
+        # the sequencing time (bench/ledger.py); one prepared UPDATE per row is
+        # several times faster on both databases.
+        table = connection.ops.quote_name(LogEntry._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f'UPDATE {table} SET "index" = %s, "data" = %s WHERE "id" = %s',  # noqa: S608  # nosec B608
+                [(e.index, e.data, e.pk) for e in pending],
+            )
         state.save(update_fields=["size"])
         return len(pending)
 
