@@ -1,12 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from django_otp.admin import OTPAdminSite
 
 from undersigned.abuse import views as abuse
 from undersigned.accounts import twofactor_views as twofactor
 from undersigned.accounts import views as accounts
+from undersigned.api import exports
 from undersigned.api.views import api
 from undersigned.ledger import views as ledger
 from undersigned.moderation import views as moderation
@@ -24,6 +25,8 @@ urlpatterns = [
     path("", petitions.home, name="home"),
     path("p/<slug:slug>/", petitions.petition, name="petition"),
     path("p/<slug:slug>/signatories/", petitions.signatories, name="signatories"),
+    path("p/<slug:slug>/signatories.csv", exports.signatories_csv, name="signatories-csv"),
+    path("p/<slug:slug>/signatories.json", exports.signatories_json, name="signatories-json"),
     path("p/<slug:slug>/sign/", signing.sign, name="sign"),
     path("p/<slug:slug>/signed/", signing.signed, name="signed"),
     path("confirm/<str:token>/", signing.confirm, name="confirm"),
@@ -56,6 +59,8 @@ urlpatterns = [
     path("my-data/", privacy.ask, name="my-data"),
     path("my-data/<str:token>/", privacy.held, name="my-data-held"),
     path("receipt/<str:receipt_key>.json", ledger.receipt_json, name="receipt-json"),
+    # set_language: the header's language switch posts here.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     # Also answered by ops.middleware before host checks; here so that reverse() works.

@@ -168,7 +168,7 @@ def sequence(limit: int = SEQUENCE_BATCH) -> int:
         with connection.cursor() as cursor:
             cursor.executemany(
                 f'UPDATE {table} SET "index" = %s, "data" = %s WHERE "id" = %s',  # noqa: S608  # nosec B608
-                [(e.index, e.data, e.pk) for e in pending],
+                [(e.index, bytes(e.data or b""), e.pk) for e in pending],
             )
         state.save(update_fields=["size"])
         return len(pending)
