@@ -1,6 +1,7 @@
 """Importing a register into the database: service, command and admin page. All rows or none."""
 
 import hashlib
+import json
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -256,3 +257,20 @@ def test_official_emails_are_kept_with_a_keyed_hash(settings: Any, db: None) -> 
     # Without the server's key the hash cannot be reproduced.
     settings.HASH_KEY = "some-other-key"
     assert keyed_hash("email", address) != digest
+
+
+def test_the_command_speaks_json_for_scripts(db: None, tmp_path: Path) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text(GOOD)
+    out = StringIO()
+    call_command("import-register", str(good), register="Json", json=True, stdout=out)
+    result = json.loads(out.getvalue())
+    assert result["ok"] and result["imported"] > 0 and result["errors"] == []
+    bad = tmp_path / "bad.csv"
+    bad.write_text("full_name,role,municipality,region\n,deputy,Kolpino,SPb\n")
+    out = StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("import-register", str(bad), register="Json2", json=True, stdout=out)
+    assert exited.value.code == 1
+    result = json.loads(out.getvalue())
+    assert not result["ok"] and result["errors"][0]["line"] == 2

@@ -1,5 +1,6 @@
 """Importing a register: all rows or none."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -21,7 +22,17 @@ class ImportResult:
         return not self.errors
 
 
-def import_register(name: str, data: bytes, *, description: str = "") -> ImportResult:
+def _quiet(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def import_register(
+    name: str,
+    data: bytes,
+    *,
+    description: str = "",
+    report: Callable[[str, int, int], None] = _quiet,
+) -> ImportResult:
     """Add the people in a CSV file to the register called `name` (created if new).
 
     Any bad row, or a person already on the register, aborts the whole import
@@ -75,5 +86,7 @@ def import_register(name: str, data: bytes, *, description: str = "") -> ImportR
             return ImportResult(errors=errors)
         for entry in entries:
             entry.register = register
-        RegisterEntry.objects.bulk_create(entries, batch_size=1000)
+        for start in range(0, len(entries), 1000):
+            RegisterEntry.objects.bulk_create(entries[start : start + 1000])
+            report("importing people", min(start + 1000, len(entries)), len(entries))
     return ImportResult(register=register, imported=len(entries))

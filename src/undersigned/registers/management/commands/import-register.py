@@ -1,3 +1,4 @@
+import json
 import sys
 from argparse import ArgumentParser, RawDescriptionHelpFormatter
 from pathlib import Path
@@ -5,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from undersigned.core.progress import progress
 from undersigned.registers.services import import_register
 
 
@@ -13,6 +15,7 @@ class Command(BaseCommand):
     epilog = """examples:
   undersigned import-register deputies.csv --register "St Petersburg municipal deputies"
   undersigned import-register - --register Samara < samara.csv
+  undersigned import-register deputies.csv --register Samara --json   # for scripts
 
 The header must name full_name, role, municipality and region; email is optional.
 Exit status: 0 imported, 1 the file has bad rows (each printed with its line)."""
@@ -26,6 +29,11 @@ Exit status: 0 imported, 1 the file has bad rows (each printed with its line).""
         parser.add_argument("file", help="CSV file, or - for standard input")
         parser.add_argument("--register", required=True, help="register name (created if new)")
         parser.add_argument("--description", default="", help="description of a new register")
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help="print one JSON object instead of text, and no progress bar",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = options["file"]
@@ -33,7 +41,25 @@ Exit status: 0 imported, 1 the file has bad rows (each printed with its line).""
             data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc.strerror}") from None
-        result = import_register(options["register"], data, description=options["description"])
+        with progress(enabled=None if not options["json"] else False) as report:
+            result = import_register(
+                options["register"], data, description=options["description"], report=report
+            )
+        if options["json"]:
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "ok": result.ok,
+                        "register": str(result.register) if result.register else None,
+                        "imported": result.imported,
+                        "errors": [{"line": e.line, "reason": str(e)} for e in result.errors],
+                    },
+                    ensure_ascii=False,
+                )
+            )
+            if not result.ok:
+                sys.exit(1)
+            return
         if not result.ok:
             for error in result.errors:
                 self.stderr.write(str(error))
