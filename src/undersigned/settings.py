@@ -237,6 +237,8 @@ CACHES = {
 # /readyz fails when mail has waited, or log events have gone unsigned, this long.
 READY_MAIL_LAG_SECONDS = env_int("READY_MAIL_LAG_SECONDS", 900)
 READY_LOG_LAG_SECONDS = env_int("READY_LOG_LAG_SECONDS", 300)
+# ... and, on SQLite, when the database's disk has less than this free.
+READY_DISK_FREE_MB = env_int("READY_DISK_FREE_MB", 100)
 # How long a worker holds a mail it is sending before another may retry it
 # (after a crash mid-send). Longer than EMAIL_TIMEOUT, or a slow send is doubled.
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300)
@@ -277,6 +279,9 @@ ALLOW_SIGNUP = env_flag("ALLOW_SIGNUP", default=True)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ru", "Русский")]
+# The project's one catalogue (English source, Russian translation). Its .mo is
+# compiled by `make` from the committed .po, never committed itself.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -377,8 +382,19 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "undersigned.ops.logs.JsonFormatter"},
+    },
+    # Secret-bearing paths (confirmation links, receipts) are redacted from every record.
+    "filters": {"redact": {"()": "undersigned.ops.logs.RedactSecrets"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if os.environ.get("LOG_FORMAT") == "json" else "plain",
+            "filters": ["redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         # django-axes reports every log-in at INFO, masked but noisy.

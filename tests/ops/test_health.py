@@ -179,3 +179,31 @@ def test_other_errors_outside_a_view_stay_500(petition: Petition, settings: Any)
 class Broken(FailsBeforeTheView):
     def __call__(self, request: HttpRequest) -> HttpResponse:
         raise RuntimeError("not the database")
+
+
+def test_redis_unreachable_is_the_outage_page_and_fails_readiness(
+    petition: Petition, settings: Any
+) -> None:
+    from tests.conftest import free_port
+
+    settings.DEBUG = False
+    dead = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    settings.CACHES = {
+        alias: {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": dead,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+        for alias in settings.CACHES
+    }
+    visitor = Client(raise_request_exception=False)
+    response = visitor.post(
+        f"/p/{petition.slug}/sign/",
+        {"full_name": "Anna Belova", "email": "anna@example.org", "visibility": "show"},
+    )
+    assert response.status_code == 503, response.content[:300]
+    assert int(response["Retry-After"]) > 0
+    assert "Temporarily unavailable" in response.content.decode()
+    ready = visitor.get("/readyz?check=cache")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["cache"] == {"ok": False, "error": "ConnectionError"}

@@ -1,4 +1,4 @@
-"""Turn a database outage into a clear 503 page instead of a 500."""
+"""Turn an outage of the database (or the shared cache) into a clear 503 page, not a 500."""
 
 import logging
 import sys
@@ -8,13 +8,17 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.views import defaults
+from redis import exceptions as redis_errors
 
 log = logging.getLogger(__name__)
 
 
 def is_database_outage(exc: BaseException | None) -> bool:
-    return isinstance(exc, OperationalError | InterfaceError) or (
-        isinstance(exc, DatabaseError) and "connection" in str(exc).lower()
+    """The database, or the shared cache (Redis) the site cannot work without, is unreachable."""
+    return (
+        isinstance(exc, OperationalError | InterfaceError)
+        or (isinstance(exc, DatabaseError) and "connection" in str(exc).lower())
+        or isinstance(exc, redis_errors.ConnectionError | redis_errors.TimeoutError)
     )
 
 

@@ -5,9 +5,11 @@ costs nothing even with millions of signatures. Checks report counts and ages
 only: never an address, a name or a token.
 """
 
+import shutil
 import time
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -31,11 +33,18 @@ def check_database() -> Result:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
-    return {
+    result: Result = {
         "ok": True,
         "engine": connection.vendor,
         "ms": round((time.monotonic() - started) * 1000, 1),
     }
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor == "sqlite" and ":memory:" not in name and "mode=memory" not in name:
+        # A full disk fails every signature: say so before it happens.
+        free = shutil.disk_usage(Path(name).parent).free
+        result["disk_free_mb"] = round(free / 2**20, 1)
+        result["ok"] = free >= settings.READY_DISK_FREE_MB * 2**20
+    return result
 
 
 def check_mail() -> Result:

@@ -8,6 +8,7 @@ must equal its verified signature rows. `undersigned verify` does the same
 from outside, over HTTP; this works on a database no server serves yet.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db.models import Count
@@ -18,6 +19,37 @@ from undersigned.ledger.models import LogEntry, LogHash, LogState, SignedCheckpo
 from undersigned.ledger.note import NoteError, open_note
 from undersigned.petitions.models import Petition
 from undersigned.signing.models import Signature
+
+
+class Frontier:
+    """The right edge of a Merkle tree: enough to append leaves and give any prefix's root.
+
+    Holds one hash per complete subtree (log2 n of them), so a log of ten
+    million entries is checked in constant memory. `append` returns the hashes
+    tlog storage gets for that leaf: the leaf hash, then each subtree it completes.
+    """
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.stack: list[bytes] = []
+
+    def append(self, leaf: bytes) -> list[bytes]:
+        stored = [leaf]
+        h = leaf
+        n = self.size
+        while n & 1:  # each trailing 1 bit closes a subtree with its left sibling
+            h = merkle.node_hash(self.stack.pop(), h)
+            stored.append(h)
+            n >>= 1
+        self.stack.append(h)
+        self.size += 1
+        return stored
+
+    def root(self) -> bytes:
+        h = self.stack[-1]
+        for left in reversed(self.stack[:-1]):
+            h = merkle.node_hash(left, h)
+        return h
 
 
 @dataclass
@@ -32,45 +64,23 @@ class LogReport:
 
 
 def check_log(chunk: int = 5000) -> LogReport:
+    """Check everything in one pass over the entries, the stored hashes and the checkpoints.
+
+    Memory stays small but for the counting, which keeps one integer per
+    verification that still counts (a few hundred MB for ten million).
+    """
     report = LogReport()
     state = LogState.objects.filter(pk=1).first()
     report.size = state.size if state is not None else 0
     report.unsequenced = LogEntry.objects.filter(index__isnull=True).count()
-
-    store = merkle.MemoryHashStore()
-    sequenced: list[tuple[int, bytes]] = []
-    rows = (
-        LogEntry.objects.filter(index__isnull=False)
-        .order_by("index")
-        .values_list("index", "data")
-        .iterator(chunk_size=chunk)
-    )
-    for index, data in rows:
-        if index != store.size:
-            report.problems.append(f"log entry {store.size} is missing (next is {index})")
-            break
-        if data is None:
-            report.problems.append(f"log entry {index} has an index but no data")
-            break
-        store.append(bytes(data))
-        sequenced.append((index, bytes(data)))
-    if store.size != report.size:
-        report.problems.append(f"the log state says {report.size} entries, {store.size} found")
-
-    stored = LogHash.objects.order_by("index").values_list("index", "hash").iterator(chunk)
-    expected = store.hashes
-    count = 0
-    for index, value in stored:
-        if index >= len(expected) or bytes(value) != expected[index]:
-            report.problems.append(f"stored hash {index} differs from the recomputed tree")
-            break
-        count += 1
-    else:
-        if count != len(expected):
-            report.problems.append(f"{len(expected) - count} stored hashes are missing")
-
     verifier = signer().verifier()
-    for checkpoint in SignedCheckpoint.objects.order_by("size"):
+    frontier = Frontier()
+    stored = iter(LogHash.objects.order_by("index").values_list("index", "hash").iterator(chunk))
+    checkpoints = iter(SignedCheckpoint.objects.order_by("size").iterator(chunk))
+    pending_checkpoint = next(checkpoints, None)
+    hashes_ok = True
+
+    def check_checkpoint(checkpoint: SignedCheckpoint) -> None:
         report.checkpoints += 1
         report.last_checkpoint = checkpoint.size
         try:
@@ -78,21 +88,59 @@ def check_log(chunk: int = 5000) -> LogReport:
             body = merkle.Checkpoint.parse(text)
         except (NoteError, ValueError) as exc:
             report.problems.append(f"checkpoint {checkpoint.size} does not verify: {exc}")
-            continue
+            return
         if body.size != checkpoint.size or body.root_hash != bytes(checkpoint.root):
             report.problems.append(f"checkpoint {checkpoint.size} differs from its signed note")
-        elif checkpoint.size > store.size:
+        elif checkpoint.size != frontier.size:
             report.problems.append(f"checkpoint {checkpoint.size} is beyond the log")
-        elif store.root(checkpoint.size) != body.root_hash:
+        elif frontier.root() != body.root_hash:
             report.problems.append(f"checkpoint {checkpoint.size} does not match the entries")
-    if store.size:
-        report.root_hex = store.root().hex()
+
+    def sequenced() -> Iterator[tuple[int, bytes]]:
+        """The entries in order, hashed into the frontier as they go by."""
+        nonlocal pending_checkpoint, hashes_ok
+        rows = (
+            LogEntry.objects.filter(index__isnull=False)
+            .order_by("index")
+            .values_list("index", "data")
+            .iterator(chunk)
+        )
+        for index, data in rows:
+            if index != frontier.size:
+                report.problems.append(f"log entry {frontier.size} is missing (next is {index})")
+                return
+            if data is None:
+                report.problems.append(f"log entry {index} has an index but no data")
+                return
+            raw = bytes(data)
+            first = merkle.stored_hash_index(0, index)
+            for k, value in enumerate(frontier.append(merkle.leaf_hash(raw))):
+                row = next(stored, None) if hashes_ok else None
+                if hashes_ok and (row is None or row[0] != first + k or bytes(row[1]) != value):
+                    report.problems.append(
+                        f"stored hash {first + k} differs from the recomputed tree"
+                    )
+                    hashes_ok = False
+            while pending_checkpoint is not None and pending_checkpoint.size <= frontier.size:
+                check_checkpoint(pending_checkpoint)
+                pending_checkpoint = next(checkpoints, None)
+            yield index, raw
 
     try:
-        from_log = entries.count(sequenced)
+        from_log = entries.count(sequenced())
     except entries.EntryError as exc:
         report.problems.append(f"the log does not decode: {exc}")
         return report
+    if frontier.size != report.size:
+        report.problems.append(f"the log state says {report.size} entries, {frontier.size} found")
+    if hashes_ok and next(stored, None) is not None:
+        report.problems.append("there are stored hashes beyond the last entry")
+    while pending_checkpoint is not None:
+        check_checkpoint(pending_checkpoint)
+        pending_checkpoint = next(checkpoints, None)
+    if frontier.size:
+        report.root_hex = frontier.root().hex()
+
     rows_verified = dict(
         Signature.objects.filter(state=Signature.State.VERIFIED)
         .values("petition__slug")

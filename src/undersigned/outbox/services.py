@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from undersigned.outbox.models import OutgoingMail
 
@@ -16,12 +16,22 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
 
 
-def enqueue(kind: str, to: str, template: str, context: dict[str, object]) -> OutgoingMail:
+def enqueue(
+    kind: str,
+    to: str,
+    template: str,
+    context: dict[str, object],
+    *,
+    language: str | None = None,
+) -> OutgoingMail:
     """Render a mail now and queue it; the caller's transaction decides whether it exists.
 
-    The template's first line is the subject, the rest the body.
+    The template's first line is the subject, the rest the body. It is written
+    in the recipient's language (e.g. the one they signed in), not in whatever
+    language the current request or the worker happens to have active.
     """
-    text = render_to_string(template, {"site_name": settings.SITE_NAME, **context})
+    with translation.override(language or settings.LANGUAGE_CODE):
+        text = render_to_string(template, {"site_name": settings.SITE_NAME, **context})
     subject, _, body = text.strip().partition("\n")
     return OutgoingMail.objects.create(
         kind=kind,

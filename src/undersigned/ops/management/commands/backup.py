@@ -3,19 +3,20 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from undersigned.ops.management.base import ExamplesCommand
 from undersigned.ops.snapshot import BackupError, backup
 
 
-class Command(BaseCommand):
+class Command(ExamplesCommand):
     help = """Back up the database while the site runs: a consistent snapshot (SQLite's backup
 API, or pg_dump on PostgreSQL) and a manifest with every table's row count, the
 log's size and digest, and fingerprints of the keys a restore needs. The keys
 themselves are never in a backup: keep them, separately, in your secret store.
 
 examples:
-  undersigned backup /var/backups/undersigned/$(date +%%F-%%H%%M)
+  undersigned backup /var/backups/undersigned/$(date +%F-%H%M)
   undersigned restore /var/backups/undersigned/2026-11-21-0300   # into an empty database
 
 The directory must not exist (or be empty); it appears only when complete."""

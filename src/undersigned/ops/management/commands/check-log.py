@@ -1,11 +1,12 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from undersigned.ops.integrity import check_log
+from undersigned.ops.management.base import ExamplesCommand
 
 
-class Command(BaseCommand):
+class Command(ExamplesCommand):
     help = """Recompute the public log from its entries and check it against everything stored:
 signed checkpoints (with this server's key), stored tree hashes, and each
 petition's verified signature rows. Run it after a restore or a crash;

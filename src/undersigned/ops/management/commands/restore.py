@@ -3,10 +3,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from undersigned.ledger.services import LedgerError, _read_state_file
 from undersigned.ops.integrity import check_log
+from undersigned.ops.management.base import ExamplesCommand
 from undersigned.ops.snapshot import (
     BackupError,
     compare_keys,
@@ -18,7 +19,7 @@ from undersigned.petitions.management.commands.reconcile import drift
 from undersigned.petitions.models import Petition
 
 
-class Command(BaseCommand):
+class Command(ExamplesCommand):
     help = """Restore a backup made by `undersigned backup` into a new, empty database, then
 prove it: every table's row count and the log's digest must equal the backup's
 manifest, the log must recompute to its signed checkpoints (`check-log`), and
