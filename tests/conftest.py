@@ -95,6 +95,21 @@ def uncached_counts(settings: Any) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Each test starts in the default language (English).
+
+    LocaleMiddleware activates a request's language in the thread and leaves it
+    there; after a test that asked for a Russian page, code called directly (a
+    service, the CSV import) would otherwise answer the next test in Russian.
+    """
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def fast_passwords(settings: Any) -> None:
     """A deliberately slow hasher costs ~1 s per user; the tests do not test it."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

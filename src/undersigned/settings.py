@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "undersigned.privacy",
     "undersigned.api",
     "undersigned.ops",
+    "undersigned.sharing",
 ]
 
 MIDDLEWARE = [

@@ -61,6 +61,7 @@ urlpatterns = [
     path("receipt/<str:receipt_key>.json", ledger.receipt_json, name="receipt-json"),
     # set_language: the header's language switch posts here.
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("undersigned.sharing.urls")),  # badge, embed, preview image, QR code
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     # Also answered by ops.middleware before host checks; here so that reverse() works.

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from undersigned.abuse.models import TrendingSource
 from undersigned.core.forms import PlainTextField
@@ -10,4 +11,6 @@ class BulkInvalidationForm(forms.Form):
     value = forms.CharField(max_length=255)
     start = forms.DateTimeField()
     end = forms.DateTimeField()
-    reason = PlainTextField(max_length=500, help_text="Public: it is written to the log.")
+    reason = PlainTextField(
+        label=_("Public reason"), max_length=500, help_text=_("Public: it is written to the log.")
+    )

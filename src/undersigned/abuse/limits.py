@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import caches
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from undersigned.abuse.sources import Source
 
@@ -54,27 +55,28 @@ def check(petition_id: int, source: Source) -> None:
             "client",
             f"{petition_id}:{source.client_hash}",
             settings.RATE_LIMIT_CLIENT,
-            "Too many signing attempts from your connection.",
+            gettext("Too many signing attempts from your connection."),
         ),
         (
             "domain",
             f"{petition_id}:{source.email_domain}",
             settings.RATE_LIMIT_DOMAIN,
-            "Too many signatures from your mail provider right now.",
+            gettext("Too many signatures from your mail provider right now."),
         ),
         (
             "petition",
             str(petition_id),
             settings.RATE_LIMIT_PETITION,
-            "This petition is receiving very many signatures right now.",
+            gettext("This petition is receiving very many signatures right now."),
         ),
     ]
     for scope, ident, text, message in checks:
         wait = _hit(scope, ident, Limit.parse(text))
         if wait is not None:
             minutes = max(1, round(wait / 60))
-            raise RateLimited(
-                f"{message} Please try again in about {minutes} minute"
-                f"{'s' if minutes != 1 else ''}. Nothing was recorded.",
-                wait,
-            )
+            advice = ngettext(
+                "Please try again in about %(minutes)d minute. Nothing was recorded.",
+                "Please try again in about %(minutes)d minutes. Nothing was recorded.",
+                minutes,
+            ) % {"minutes": minutes}
+            raise RateLimited(f"{message} {advice}", wait)

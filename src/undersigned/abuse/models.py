@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class SigningSource(models.Model):
@@ -33,8 +35,8 @@ class TrendingSource(models.Model):
     """Many signatures from one network or one mail domain on one petition in an hour."""
 
     class Kind(models.TextChoices):
-        NETWORK = "network", "Network"
-        DOMAIN = "domain", "Mail domain"
+        NETWORK = "network", _("Network")
+        DOMAIN = "domain", _("Mail domain")
 
     petition = models.ForeignKey("petitions.Petition", models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -58,7 +60,7 @@ class TrendingSource(models.Model):
     @property
     def label(self) -> str:
         if self.kind == self.Kind.NETWORK:
-            return f"network #{self.value[:8]}"
+            return gettext("network #%(hash)s") % {"hash": self.value[:8]}
         return self.value
 
 

@@ -7,6 +7,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from undersigned.abuse.models import BulkInvalidation, SigningSource, TrendingSource
 from undersigned.abuse.sources import Source
@@ -90,9 +91,9 @@ def bulk_invalidate(
     """Invalidate every live signature from one source in a time window, with a public reason."""
     reason = reason.strip()
     if not reason:
-        raise signing.SigningError("Give a reason: it is shown in the public log.")
+        raise signing.SigningError(gettext("Give a reason: it is shown in the public log."))
     if end <= start:
-        raise signing.SigningError("The window must end after it starts.")
+        raise signing.SigningError(gettext("The window must end after it starts."))
     changed: list[list[object]] = []
     with transaction.atomic():
         for signature_id in matching(petition, kind, value, start, end):
@@ -129,7 +130,7 @@ def bulk_invalidate(
 def revert(action: BulkInvalidation, actor: User | AnonymousUser) -> list[int]:
     """Undo a bulk invalidation; returns the signatures that could not be restored."""
     if action.reverted_at is not None:
-        raise signing.SigningError("This bulk invalidation was already undone.")
+        raise signing.SigningError(gettext("This bulk invalidation was already undone."))
     skipped: list[int] = []
     with transaction.atomic():
         for signature_id, state in action.changed:

@@ -3,6 +3,8 @@
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from undersigned.abuse import services
@@ -57,7 +59,13 @@ def invalidate(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(
-            request, f"Invalidated {len(action.changed)} signature(s). You can undo this below."
+            request,
+            ngettext(
+                "Invalidated %(count)d signature. You can undo this below.",
+                "Invalidated %(count)d signatures. You can undo this below.",
+                len(action.changed),
+            )
+            % {"count": len(action.changed)},
         )
     return redirect("abuse-sources")
 
@@ -75,6 +83,12 @@ def revert(request: HttpRequest, action_id: int) -> HttpResponse:
     except SigningError as exc:
         messages.error(request, str(exc))
     else:
-        note = f" {len(skipped)} could not be restored (see the audit trail)." if skipped else ""
-        messages.success(request, "Undone: the signatures are back as they were." + note)
+        message = _("Undone: the signatures are back as they were.")
+        if skipped:
+            message += " " + ngettext(
+                "%(count)d could not be restored (see the audit trail).",
+                "%(count)d could not be restored (see the audit trail).",
+                len(skipped),
+            ) % {"count": len(skipped)}
+        messages.success(request, message)
     return redirect("abuse-sources")

@@ -7,6 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -17,8 +19,8 @@ from undersigned.petitions.access import signed_in
 class CodeForm(forms.Form):
     code = forms.RegexField(
         regex=r"^\s*\d{6}\s*$",
-        label="6-digit code from your authenticator app",
-        error_messages={"invalid": "Enter the 6 digits your app shows."},
+        label=gettext_lazy("6-digit code from your authenticator app"),
+        error_messages={"invalid": gettext_lazy("Enter the 6 digits your app shows.")},
     )
 
 
@@ -53,7 +55,7 @@ def setup(request: HttpRequest) -> HttpResponse:
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
             return redirect(_next(request))
-        form.add_error("code", "That code is not right. Check the time on your phone.")
+        form.add_error("code", _("That code is not right. Check the time on your phone."))
     key = base64.b32encode(device.bin_key).decode().rstrip("=")
     return render(
         request,
@@ -79,7 +81,7 @@ def verify(request: HttpRequest) -> HttpResponse:
             if device.verify_token(form.cleaned_data["code"].strip()):
                 otp_login(request, device)
                 return redirect(_next(request))
-        form.add_error("code", "That code is not right, or too many tries: wait and retry.")
+        form.add_error("code", _("That code is not right, or too many tries: wait and retry."))
     return render(
         request,
         "accounts/two_factor_verify.html",

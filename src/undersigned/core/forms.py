@@ -5,6 +5,7 @@ import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 CONTROL = re.compile(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]"
@@ -15,7 +16,7 @@ def clean_line(value: str, *, label: str) -> str:
     """One line of text as a person wrote it: NFC, single spaces, no control characters."""
     value = unicodedata.normalize("NFC", value)
     if CONTROL.search(value) or "\n" in value or "\r" in value:
-        raise ValidationError(f"{label} must be plain text on one line.")
+        raise ValidationError(_("%(label)s must be plain text on one line.") % {"label": label})
     return " ".join(value.split())
 
 
@@ -25,7 +26,7 @@ class PlainTextField(forms.CharField):
     def to_python(self, value: object) -> str:
         text = super().to_python(value) or ""
         if text:
-            text = clean_line(text, label=str(self.label or "This field"))
+            text = clean_line(text, label=str(self.label or _("This field")))
         return text
 
 
@@ -39,5 +40,5 @@ class HttpUrlField(forms.URLField):
     def clean(self, value: object) -> str:
         url: str = super().clean(value)
         if url and not url.lower().startswith(("http://", "https://")):
-            raise ValidationError("Give a web link starting with http:// or https://.")
+            raise ValidationError(_("Give a web link starting with http:// or https://."))
         return url

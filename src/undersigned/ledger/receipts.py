@@ -1,4 +1,8 @@
-"""Receipts: a signer's proof that their entry is in the log. Pure, like the verifier."""
+"""Receipts: a signer's proof that their entry is in the log. Pure, like the verifier.
+
+What check() proves, or why it fails, is read by people on the receipt checker
+page, so those sentences are translated (into the active language).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import base64
 import binascii
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
+
+from django.utils.translation import gettext
 
 from undersigned.ledger import entries, merkle
 from undersigned.ledger.note import NoteError, Verifier, open_note
@@ -47,11 +53,13 @@ def build(
 
 def _hashes(values: Any, what: str) -> list[bytes]:
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise ReceiptError(f"{what} must be a list of base64 hashes")
+        raise ReceiptError(gettext("%(what)s must be a list of base64 hashes") % {"what": what})
     try:
         return [base64.b64decode(v, validate=True) for v in values]
     except (binascii.Error, ValueError):
-        raise ReceiptError(f"{what} holds something that is not base64") from None
+        raise ReceiptError(
+            gettext("%(what)s holds something that is not base64") % {"what": what}
+        ) from None
 
 
 def check(
@@ -66,22 +74,30 @@ def check(
     it is checked here, so it may come from an untrusted server.
     """
     if not isinstance(receipt, dict) or receipt.get("format") != FORMAT:
-        raise ReceiptError(f"this is not an {FORMAT} receipt")
+        raise ReceiptError(gettext("this is not an %(format)s receipt") % {"format": FORMAT})
     proven = []
     try:
         text, _ = open_note(str(receipt.get("checkpoint", "")), [verifier])
         checkpoint = merkle.Checkpoint.parse(text)
     except (NoteError, ValueError) as exc:
-        raise ReceiptError(f"the receipt's checkpoint is not signed by this log: {exc}") from None
-    proven.append(f"its checkpoint (size {checkpoint.size}) is signed by {verifier.name}")
+        raise ReceiptError(
+            gettext("the receipt's checkpoint is not signed by this log: %(error)s")
+            % {"error": exc}
+        ) from None
+    proven.append(
+        gettext("its checkpoint (size %(size)d) is signed by %(name)s")
+        % {"size": checkpoint.size, "name": verifier.name}
+    )
     index, entry_text = receipt.get("index"), receipt.get("entry")
     if not isinstance(index, int) or isinstance(index, bool) or not isinstance(entry_text, str):
-        raise ReceiptError("the receipt needs an integer 'index' and a string 'entry'")
+        raise ReceiptError(gettext("the receipt needs an integer 'index' and a string 'entry'"))
     entry_bytes = entry_text.encode()
     try:
         entry = entries.decode(entry_bytes)
     except entries.EntryError as exc:
-        raise ReceiptError(f"the entry is not a valid log entry: {exc}") from None
+        raise ReceiptError(
+            gettext("the entry is not a valid log entry: %(error)s") % {"error": exc}
+        ) from None
     leaf = merkle.leaf_hash(entry_bytes)
     try:
         merkle.check_record(
@@ -92,27 +108,40 @@ def check(
             leaf,
         )
     except merkle.ProofError as exc:
-        raise ReceiptError(f"the entry is not at index {index} of that checkpoint: {exc}") from None
-    proven.append(f"entry {index} ({entry.event} on {entry.petition}) is in that checkpoint")
+        raise ReceiptError(
+            gettext("the entry is not at index %(index)d of that checkpoint: %(error)s")
+            % {"index": index, "error": exc}
+        ) from None
+    proven.append(
+        gettext("entry %(index)d (%(event)s on %(petition)s) is in that checkpoint")
+        % {"index": index, "event": entry.event, "petition": entry.petition}
+    )
     opening = receipt.get("opening")
     if opening is not None:
         try:
             salt = bytes.fromhex(opening["salt"])
             committed = entries.commitment(salt, opening["signer"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise ReceiptError(f"the receipt's opening is malformed: {exc}") from None
+            raise ReceiptError(
+                gettext("the receipt's opening is malformed: %(error)s") % {"error": exc}
+            ) from None
         if committed != entry.commitment:
-            raise ReceiptError("the opening does not match the entry's commitment")
-        proven.append("the hidden signer's details match the entry's commitment")
+            raise ReceiptError(gettext("the opening does not match the entry's commitment"))
+        proven.append(gettext("the hidden signer's details match the entry's commitment"))
     try:
         current_text, _ = open_note(current_note, [verifier])
         current = merkle.Checkpoint.parse(current_text)
     except (NoteError, ValueError) as exc:
-        raise ReceiptError(f"the log's current checkpoint is not valid: {exc}") from None
+        raise ReceiptError(
+            gettext("the log's current checkpoint is not valid: %(error)s") % {"error": exc}
+        ) from None
     if current.size < checkpoint.size:
         raise ReceiptError(
-            f"the log's current checkpoint ({current.size}) is older than the receipt's "
-            f"({checkpoint.size}): the log was rolled back"
+            gettext(
+                "the log's current checkpoint (%(current)d) is older than the receipt's "
+                "(%(receipt)d): the log was rolled back"
+            )
+            % {"current": current.size, "receipt": checkpoint.size}
         )
     if current.size > checkpoint.size:
         try:
@@ -124,10 +153,13 @@ def check(
                 checkpoint.root_hash,
             )
         except merkle.ProofError as exc:
-            raise ReceiptError(f"the log forked since the receipt was issued: {exc}") from None
+            raise ReceiptError(
+                gettext("the log forked since the receipt was issued: %(error)s") % {"error": exc}
+            ) from None
     elif current.root_hash != checkpoint.root_hash:
-        raise ReceiptError("the log forked: same size, different root")
+        raise ReceiptError(gettext("the log forked: same size, different root"))
     proven.append(
-        f"the current checkpoint (size {current.size}) still contains it: nothing was rewritten"
+        gettext("the current checkpoint (size %(size)d) still contains it: nothing was rewritten")
+        % {"size": current.size}
     )
     return proven

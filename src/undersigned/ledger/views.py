@@ -5,6 +5,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from undersigned.ledger import merkle, receipts
@@ -207,11 +208,13 @@ def check_receipt(request: HttpRequest) -> HttpResponse:
         latest = latest_checkpoint()
         try:
             if latest is None:
-                raise receipts.ReceiptError("this log has no signed checkpoint yet")
+                raise receipts.ReceiptError(_("this log has no signed checkpoint yet"))
             try:
                 parsed = json.loads(pasted)
             except ValueError:
-                raise receipts.ReceiptError("that is not JSON: paste the whole receipt") from None
+                raise receipts.ReceiptError(
+                    _("that is not JSON: paste the whole receipt")
+                ) from None
             context["proven"] = receipts.check(
                 parsed,
                 signer().verifier(),

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from undersigned.accounts.twofactor import second_factor_required
@@ -88,13 +89,15 @@ def review(request: HttpRequest, signature_id: int) -> HttpResponse:
                         pk=data["entry"], register_id=signature.petition.register_id
                     ).first()
                 services.approve(signature.pk, request.user, entry=entry, reason=data["reason"])
-                messages.success(request, "Approved: the signature now counts as verified.")
+                messages.success(request, _("Approved: the signature now counts as verified."))
             elif data["decision"] == "reject":
                 services.reject(signature.pk, request.user, reason=data["reason"])
-                messages.success(request, "Rejected; the signer is told why.")
+                messages.success(request, _("Rejected; the signer is told why."))
             else:
                 services.invalidate(signature.pk, request.user, reason=data["reason"])
-                messages.success(request, "Invalidated: it no longer counts, and the log says why.")
+                messages.success(
+                    request, _("Invalidated: it no longer counts, and the log says why.")
+                )
         except services.SigningError as exc:
             form.add_error(None, str(exc))
         else:

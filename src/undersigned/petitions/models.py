@@ -5,24 +5,26 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from undersigned.registers.models import Register
 
 
 class Petition(models.Model):
     class Kind(models.TextChoices):
-        PETITION = "petition", "Petition"
-        LETTER = "letter", "Open letter"
+        PETITION = "petition", _("Petition")
+        LETTER = "letter", _("Open letter")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
-        ARCHIVED = "archived", "Archived"
+        DRAFT = "draft", pgettext_lazy("petition status", "Draft")
+        OPEN = "open", pgettext_lazy("petition status", "Open")
+        CLOSED = "closed", pgettext_lazy("petition status", "Closed")
+        ARCHIVED = "archived", pgettext_lazy("petition status", "Archived")
 
     class Audience(models.TextChoices):
-        ANYONE = "anyone", "Anyone with a confirmed email"
-        REGISTER = "register", "Only people on a register"
+        ANYONE = "anyone", _("Anyone with a confirmed email")
+        REGISTER = "register", _("Only people on a register")
 
     slug = models.SlugField(max_length=80, unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PETITION)
@@ -35,7 +37,7 @@ class Petition(models.Model):
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="organised_petitions"
     )
     organiser_name = models.CharField(
-        max_length=200, help_text="Who the public sees as the organiser."
+        max_length=200, help_text=_("Who the public sees as the organiser.")
     )
     moderators = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="moderated_petitions"

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from undersigned.moderation.models import AuditEvent
@@ -70,7 +71,7 @@ def new_petition(request: HttpRequest) -> HttpResponse:
             petition.save()
             version.petition = petition
             version.save()
-        messages.success(request, "Draft saved. Publish it when the text is final.")
+        messages.success(request, _("Draft saved. Publish it when the text is final."))
         return redirect("manage", slug=petition.slug)
     return render(
         request,
@@ -85,7 +86,7 @@ def new_petition(request: HttpRequest) -> HttpResponse:
 def edit_draft(request: HttpRequest, slug: str) -> HttpResponse:
     petition = organiser_petition_or_404(request.user, slug)
     if petition.status != Petition.Status.DRAFT:
-        messages.error(request, "A published text is frozen: publish a correction instead.")
+        messages.error(request, _("A published text is frozen: publish a correction instead."))
         return redirect("manage", slug=slug)
     form = PetitionForm(request.POST or None, initial=_initial(petition))
     if request.method == "POST" and form.is_valid():
@@ -94,7 +95,7 @@ def edit_draft(request: HttpRequest, slug: str) -> HttpResponse:
         with transaction.atomic():
             petition.save()
             version.save()
-        messages.success(request, "Draft saved.")
+        messages.success(request, _("Draft saved."))
         return redirect("manage", slug=slug)
     return render(
         request,
@@ -131,7 +132,7 @@ def change_status(request: HttpRequest, slug: str, action: str) -> HttpResponse:
         "archive": services.archive,
     }
     if action not in transitions:
-        messages.error(request, "Unknown action.")
+        messages.error(request, _("Unknown action."))
         return redirect("manage", slug=slug)
     try:
         transitions[action](petition, request.user)
@@ -141,9 +142,9 @@ def change_status(request: HttpRequest, slug: str, action: str) -> HttpResponse:
         messages.success(
             request,
             {
-                "publish": "Published: the text is now frozen.",
-                "close": "Closed: no more signatures are taken.",
-                "archive": "Archived.",
+                "publish": _("Published: the text is now frozen."),
+                "close": _("Closed: no more signatures are taken."),
+                "archive": _("Archived."),
             }[action],
         )
     return redirect("manage", slug=slug)
@@ -160,7 +161,7 @@ def add_version(request: HttpRequest, slug: str) -> HttpResponse:
         except services.PetitionError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, "Correction published as a new text version.")
+            messages.success(request, _("Correction published as a new text version."))
     else:
         for errors in form.errors.values():
             for error in errors:
@@ -196,5 +197,5 @@ def add_founder(request: HttpRequest, slug: str) -> HttpResponse:
     except signing.SigningError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Founding signatory added; they confirm by the link we sent.")
+        messages.success(request, _("Founding signatory added; they confirm by the link we sent."))
     return redirect("manage", slug=slug)

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from undersigned.ledger import entries
 from undersigned.ledger import services as ledger
@@ -24,7 +25,7 @@ Actor = User | AnonymousUser | None
 
 
 class PetitionError(Exception):
-    """A refusal the organiser should read; nothing was changed."""
+    """A refusal the organiser should read, in the active language; nothing was changed."""
 
 
 def unique_slug(title: str) -> str:
@@ -40,11 +41,11 @@ def publish(petition: Petition, actor: Actor) -> None:
     with transaction.atomic():
         petition = Petition.objects.select_for_update().get(pk=petition.pk)
         if petition.status != Status.DRAFT:
-            raise PetitionError("Only a draft can be published.")
+            raise PetitionError(_("Only a draft can be published."))
         if petition.needs_register and petition.register_id is None:
-            raise PetitionError("Choose the register of people who may sign before publishing.")
+            raise PetitionError(_("Choose the register of people who may sign before publishing."))
         if petition.deadline and petition.deadline <= timezone.now():
-            raise PetitionError("The deadline is already past; move it before publishing.")
+            raise PetitionError(_("The deadline is already past; move it before publishing."))
         now = timezone.now()
         version = petition.current_version()
         version.published_at = now
@@ -66,7 +67,7 @@ def close(petition: Petition, actor: Actor, *, reason: str = "closed by the orga
     with transaction.atomic():
         petition = Petition.objects.select_for_update().get(pk=petition.pk)
         if petition.status != Status.OPEN:
-            raise PetitionError("Only an open petition can be closed.")
+            raise PetitionError(_("Only an open petition can be closed."))
         petition.status = Status.CLOSED
         petition.closed_at = timezone.now()
         petition.save(update_fields=["status", "closed_at"])
@@ -80,7 +81,7 @@ def archive(petition: Petition, actor: Actor) -> None:
     with transaction.atomic():
         petition = Petition.objects.select_for_update().get(pk=petition.pk)
         if petition.status != Status.CLOSED:
-            raise PetitionError("Only a closed petition can be archived.")
+            raise PetitionError(_("Only a closed petition can be archived."))
         petition.status = Status.ARCHIVED
         petition.save(update_fields=["status"])
         audit.record("petition.archived", actor=actor, petition=petition)
@@ -93,9 +94,9 @@ def new_version(
     with transaction.atomic():
         petition = Petition.objects.select_for_update().get(pk=petition.pk)
         if petition.status != Status.OPEN:
-            raise PetitionError("Only an open petition's text can be corrected.")
+            raise PetitionError(_("Only an open petition's text can be corrected."))
         if not change_note.strip():
-            raise PetitionError("Say what changed: signers of earlier versions will see it.")
+            raise PetitionError(_("Say what changed: signers of earlier versions will see it."))
         current = petition.current_version()
         version = TextVersion(
             petition=petition,
@@ -107,7 +108,7 @@ def new_version(
             published_at=timezone.now(),
         )
         if version.compute_sha256() == current.sha256:
-            raise PetitionError("The text is unchanged.")
+            raise PetitionError(_("The text is unchanged."))
         version.save()
         ledger.record_petition_event(entries.PETITION_TEXT_VERSION, petition, version)
         audit.record(

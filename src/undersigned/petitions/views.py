@@ -2,10 +2,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, Q
+from django.conf import settings
+from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.safestring import SafeString
 
 from undersigned.petitions.models import Petition, TextVersion
@@ -16,6 +18,7 @@ from undersigned.petitions.services import (
     counts_by_region,
     register_cache,
 )
+from undersigned.registers.matching import name_found
 from undersigned.signing.forms import SignForm
 from undersigned.signing.models import Signature
 
@@ -97,7 +100,8 @@ class PageParts:
     corrections: list[TextVersion]
 
 
-_pages: FreshCache[int, PageParts] = register_cache(FreshCache())
+# Keyed by language too: the lists and the form are rendered in the visitor's.
+_pages: FreshCache[tuple[int, str], PageParts] = register_cache(FreshCache())
 
 
 def read_page_parts(petition: Petition) -> PageParts:
@@ -140,7 +144,8 @@ def petition_page(
     # rest of the page, so the parts every visitor sees alike are read and
     # rendered once per COUNT_CACHE_SECONDS per process. The CSRF token and a
     # form with errors are rendered per request.
-    parts = _pages.get(petition.pk, lambda: read_page_parts(petition))
+    key = (petition.pk, translation.get_language() or settings.LANGUAGE_CODE)
+    parts = _pages.get(key, lambda: read_page_parts(petition))
     context = {
         "petition": petition,
         "version": parts.version,
@@ -168,28 +173,75 @@ def petition(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 PAGE_SIZE = 200
+# Names are sealed at rest, so a search decrypts and compares them here, in
+# Python; one request reads at most this many and offers to search on.
+SEARCH_SCAN_LIMIT = 20_000
+
+
+def _search(
+    shown: QuerySet[Signature], query: str, after: int
+) -> tuple[list[Signature], int | None, bool]:
+    """(matches, where the next page starts, whether the scan stopped at its limit)."""
+    # Only ids and names are read while scanning (building whole rows costs five
+    # times more); the page's rows are then read for the matches alone.
+    names = shown.filter(id__gt=after).order_by("id").values_list("id", "full_name")
+    found: list[int] = []
+    scanned = last_id = 0
+    for pk, full_name in names[:SEARCH_SCAN_LIMIT].iterator(chunk_size=2000):
+        scanned += 1
+        last_id = pk
+        if name_found(query, full_name):
+            found.append(pk)
+            if len(found) > PAGE_SIZE:
+                break
+    next_after, truncated = None, False
+    if len(found) > PAGE_SIZE:
+        next_after = found[PAGE_SIZE - 1]
+    elif scanned == SEARCH_SCAN_LIMIT:
+        next_after, truncated = last_id, True
+    return list(shown.filter(id__in=found[:PAGE_SIZE]).order_by("id")), next_after, truncated
 
 
 def signatories(request: HttpRequest, slug: str) -> HttpResponse:
-    """All shown signatories, a page at a time by id (no COUNT, no deep OFFSET)."""
+    """All shown signatories, a page at a time by id (no COUNT, no deep OFFSET).
+
+    `?q=` finds names in any script or transliteration ("Ксения Линдстрем"
+    for "Kseniya Lindstrem"), by the keys register matching compares.
+    """
     petition = get_object_or_404(Petition.objects.filter(PUBLIC), slug=slug)
     try:
         after = max(0, int(request.GET.get("after", "0")))
     except ValueError:
         after = 0
-    rows = list(
-        Signature.objects.filter(
-            petition=petition, state=Signature.State.VERIFIED, show_name=True, id__gt=after
-        )
+    query = " ".join(request.GET.get("q", "").split())[:120]
+    shown = (
+        Signature.objects.filter(petition=petition, state=Signature.State.VERIFIED, show_name=True)
         .select_related("register_entry")
-        .order_by("id")[: PAGE_SIZE + 1]
+        # Only what the page shows: every sealed column loaded is one more decryption.
+        .only(
+            "full_name",
+            "role",
+            "municipality",
+            "region",
+            "register_entry",
+            "register_entry__region",
+            "register_entry__municipality",
+        )
     )
-    next_after = rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None
+    truncated = False
+    if query:
+        rows, next_after, truncated = _search(shown, query, after)
+    else:
+        rows = list(shown.filter(id__gt=after).order_by("id")[: PAGE_SIZE + 1])
+        next_after = rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None
     context = {
         "petition": petition,
         "version": petition.published_version(),
         "rows": rows[:PAGE_SIZE],
         "next_after": next_after,
         "first_page": after == 0,
+        "query": query,
+        "truncated": truncated,
+        "scan_limit": SEARCH_SCAN_LIMIT,
     }
     return render(request, "petitions/signatories.html", context)

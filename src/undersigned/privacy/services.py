@@ -42,10 +42,11 @@ def erase(signature: Signature) -> None:
     SigningSource.objects.filter(signature=signature).delete()
 
 
-def request_link(email: str) -> bool:
+def request_link(email: str, *, language: str | None = None) -> bool:
     """Mail a link to what is held about an address; returns whether anything is held.
 
     The caller shows the same answer either way, so the form reveals nothing.
+    The mail is in `language`: that of the person who asked, on the page they used.
     """
     digest = signing.email_hash(email)
     if not Signature.objects.filter(email_hash=digest).exists():
@@ -63,6 +64,7 @@ def request_link(email: str) -> bool:
                 "url": settings.SITE_URL + f"/my-data/{raw}/",
                 "hours": 24,
             },
+            language=language,
         )
     return True
 

@@ -1,6 +1,9 @@
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from undersigned.abuse import limits
@@ -9,7 +12,7 @@ from undersigned.privacy import services
 
 
 class EmailForm(forms.Form):
-    email = forms.EmailField(label="Your email address", max_length=254)
+    email = forms.EmailField(label=gettext_lazy("Your email address"), max_length=254)
 
 
 @require_http_methods(["GET", "POST"])
@@ -23,7 +26,7 @@ def ask(request: HttpRequest) -> HttpResponse:
             return render(
                 request, "privacy/ask.html", {"form": form, "limited": str(exc)}, status=429
             )
-        services.request_link(form.cleaned_data["email"])
+        services.request_link(form.cleaned_data["email"], language=translation.get_language())
         return render(request, "privacy/sent.html")
     return render(request, "privacy/ask.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -35,7 +38,7 @@ def held(request: HttpRequest, token: str) -> HttpResponse:
         return render(
             request,
             "signing/link_problem.html",
-            {"problem": "This link has expired or was already used. Ask for a new one."},
+            {"problem": _("This link has expired or was already used. Ask for a new one.")},
             status=400,
         )
     if request.method == "POST":

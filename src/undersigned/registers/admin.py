@@ -2,6 +2,8 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from undersigned.registers.forms import RegisterUploadForm
 from undersigned.registers.models import Register, RegisterEntry
@@ -34,12 +36,18 @@ class RegisterAdmin(admin.ModelAdmin[Register]):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             if upload.size > MAX_UPLOAD:
-                form.add_error("file", "The file is larger than 5 MB.")
+                form.add_error("file", _("The file is larger than 5 MB."))
             else:
                 result = import_register(form.cleaned_data["name"], upload.read())
                 if result.ok:
                     messages.success(
-                        request, f"Imported {result.imported} people into “{result.register}”."
+                        request,
+                        ngettext(
+                            "Imported %(count)d person into “%(register)s”.",
+                            "Imported %(count)d people into “%(register)s”.",
+                            result.imported,
+                        )
+                        % {"count": result.imported, "register": result.register},
                     )
                     return redirect("admin:registers_register_changelist")
                 errors = result.errors
@@ -47,7 +55,7 @@ class RegisterAdmin(admin.ModelAdmin[Register]):
             **self.admin_site.each_context(request),
             "form": form,
             "errors": errors,
-            "title": "Import a register",
+            "title": _("Import a register"),
             "opts": self.model._meta,
         }
         return render(

@@ -16,6 +16,9 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from undersigned.registers.emails import is_valid_email, normalise_email
 from undersigned.registers.matching import KEY_MAX_LENGTH, name_key, place_key
 
@@ -140,7 +143,11 @@ def _parse_header(record: list[str], line: int, errors: list[RowError]) -> _Head
     for position, name in enumerate(names, start=1):
         if not name:
             errors.append(
-                RowError(line, f"line {line}: column {position} of the header has no name")
+                RowError(
+                    line,
+                    _("line %(line)d: column %(position)d of the header has no name")
+                    % {"line": line, "position": position},
+                )
             )
 
     index: dict[str, int] = {}
@@ -150,7 +157,11 @@ def _parse_header(record: list[str], line: int, errors: list[RowError]) -> _Head
             continue
         if name in index:
             errors.append(
-                RowError(line, f"line {line}: column '{name}' appears more than once in the header")
+                RowError(
+                    line,
+                    _("line %(line)d: column '%(name)s' appears more than once in the header")
+                    % {"line": line, "name": name},
+                )
             )
             fatal = True
         elif name in KNOWN_COLUMNS:
@@ -160,26 +171,41 @@ def _parse_header(record: list[str], line: int, errors: list[RowError]) -> _Head
 
     missing = [name for name in REQUIRED_COLUMNS if name not in index]
     if missing:
-        plural = "s" if len(missing) > 1 else ""
         # Reported as a single whole-file problem: without the column no row
         # can be checked, so per-row (or other header) errors would be noise.
         errors.clear()
         errors.append(
             RowError(
                 0,
-                f"the header is missing the required column{plural} {_quote_list(missing)} "
-                f"(expected {', '.join(REQUIRED_COLUMNS)}, "
-                f"and optionally {', '.join(OPTIONAL_COLUMNS)})",
+                ngettext(
+                    "the header is missing the required column %(missing)s "
+                    "(expected %(required)s, and optionally %(optional)s)",
+                    "the header is missing the required columns %(missing)s "
+                    "(expected %(required)s, and optionally %(optional)s)",
+                    len(missing),
+                )
+                % {
+                    "missing": _quote_list(missing),
+                    "required": ", ".join(REQUIRED_COLUMNS),
+                    "optional": ", ".join(OPTIONAL_COLUMNS),
+                },
             )
         )
         return None
     if unknown:
-        plural = "s" if len(unknown) > 1 else ""
         errors.append(
             RowError(
                 line,
-                f"line {line}: unknown column{plural} {_quote_list(unknown)} "
-                f"(allowed: {', '.join(KNOWN_COLUMNS)})",
+                ngettext(
+                    "line %(line)d: unknown column %(unknown)s (allowed: %(allowed)s)",
+                    "line %(line)d: unknown columns %(unknown)s (allowed: %(allowed)s)",
+                    len(unknown),
+                )
+                % {
+                    "line": line,
+                    "unknown": _quote_list(unknown),
+                    "allowed": ", ".join(KNOWN_COLUMNS),
+                },
             )
         )
     if fatal:
@@ -223,7 +249,8 @@ def parse_register_csv(
     """
     if len(data) > max_bytes:
         return _whole_file_error(
-            f"the file is too large ({len(data)} bytes; the limit is {max_bytes} bytes)"
+            _("the file is too large (%(size)d bytes; the limit is %(limit)d bytes)")
+            % {"size": len(data), "limit": max_bytes}
         )
 
     bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
@@ -231,7 +258,9 @@ def parse_register_csv(
         text = data[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
         # 0-based offset into the uploaded file, as hex editors show it.
-        return _whole_file_error(f"the file is not UTF-8 text (byte {exc.start + bom})")
+        return _whole_file_error(
+            _("the file is not UTF-8 text (byte %(offset)d)") % {"offset": exc.start + bom}
+        )
 
     # newline="" keeps quoted line breaks intact for csv, and splits physical
     # lines on \n, \r\n and \r alike, matching what editors number as lines.
@@ -250,7 +279,7 @@ def parse_register_csv(
         header_line = line
         break
     if header_line is None:
-        return _whole_file_error("the file is empty")
+        return _whole_file_error(_("the file is empty"))
     if delimiter is None:
         delimiter = _choose_delimiter(header_line)
 
@@ -262,7 +291,7 @@ def parse_register_csv(
     try:
         first = next(iterator, None)
         if first is None:
-            return _whole_file_error("the file is empty")
+            return _whole_file_error(_("the file is empty"))
         header = _parse_header(first[1], first[0], errors)
         if header is None:
             return ParsedRegister(rows=[], errors=errors)
@@ -273,7 +302,9 @@ def parse_register_csv(
                 continue
             data_rows += 1
             if data_rows > max_rows:
-                return _whole_file_error(f"the file has more than {max_rows} data rows")
+                return _whole_file_error(
+                    _("the file has more than %(max_rows)d data rows") % {"max_rows": max_rows}
+                )
             row = checker.check(start, record, errors)
             if row is not None:
                 rows.append(row)
@@ -282,11 +313,15 @@ def parse_register_csv(
         # module's own size limit); nothing after it can be trusted.
         bad_line = records.next_line
         errors.append(
-            RowError(bad_line, f"line {bad_line}: the file could not be read as CSV ({exc})")
+            RowError(
+                bad_line,
+                _("line %(line)d: the file could not be read as CSV (%(error)s)")
+                % {"line": bad_line, "error": exc},
+            )
         )
     else:
         if data_rows == 0:
-            errors.append(RowError(0, "the file has a header but no data rows"))
+            errors.append(RowError(0, _("the file has a header but no data rows")))
 
     if errors:
         return ParsedRegister(rows=[], errors=errors)
@@ -315,7 +350,11 @@ class _RowChecker:
             record = record[: header.width]
         if len(record) != header.width:
             errors.append(
-                RowError(line, f"line {line}: expected {header.width} fields, found {len(record)}")
+                RowError(
+                    line,
+                    _("line %(line)d: expected %(expected)d fields, found %(found)d")
+                    % {"line": line, "expected": header.width, "found": len(record)},
+                )
             )
             return None
 
@@ -330,7 +369,13 @@ class _RowChecker:
             if value is None:
                 continue
             if not value and column in REQUIRED_COLUMNS:
-                errors.append(RowError(line, f"line {line}: missing value for '{column}'"))
+                errors.append(
+                    RowError(
+                        line,
+                        _("line %(line)d: missing value for '%(column)s'")
+                        % {"line": line, "column": column},
+                    )
+                )
                 continue
             values[column] = value
 
@@ -341,7 +386,11 @@ class _RowChecker:
                 values["email"] = email
             else:
                 errors.append(
-                    RowError(line, f"line {line}: '{email}' is not a valid email address")
+                    RowError(
+                        line,
+                        _("line %(line)d: '%(email)s' is not a valid email address")
+                        % {"line": line, "email": email},
+                    )
                 )
                 values.pop("email")
 
@@ -350,7 +399,13 @@ class _RowChecker:
         if email and "email" in values:
             first = self._emails.setdefault(email, line)
             if first != line:
-                errors.append(RowError(line, f"line {line}: email already used on line {first}"))
+                errors.append(
+                    RowError(
+                        line,
+                        _("line %(line)d: email already used on line %(first)d")
+                        % {"line": line, "first": first},
+                    )
+                )
 
         if len(errors) != before:
             return None
@@ -375,14 +430,19 @@ class _RowChecker:
             if not key:
                 # Nothing to match a claim against (e.g. the cell is "-").
                 errors.append(
-                    RowError(line, f"line {line}: value for '{column}' has no letters or digits")
+                    RowError(
+                        line,
+                        _("line %(line)d: value for '%(column)s' has no letters or digits")
+                        % {"line": line, "column": column},
+                    )
                 )
                 return
             if len(key) > KEY_MAX_LENGTH:
                 errors.append(
                     RowError(
                         line,
-                        f"line {line}: value for '{column}' is too long once transliterated",
+                        _("line %(line)d: value for '%(column)s' is too long once transliterated")
+                        % {"line": line, "column": column},
                     )
                 )
                 return
@@ -392,8 +452,11 @@ class _RowChecker:
             errors.append(
                 RowError(
                     line,
-                    f"line {line}: duplicate of line {first} "
-                    "(same full_name, municipality and role, ignoring spelling variants)",
+                    _(
+                        "line %(line)d: duplicate of line %(first)d "
+                        "(same full_name, municipality and role, ignoring spelling variants)"
+                    )
+                    % {"line": line, "first": first},
                 )
             )
 
@@ -402,8 +465,11 @@ class _RowChecker:
             errors.append(
                 RowError(
                     line,
-                    f"line {line}: value for '{column}' spans several lines "
-                    "(is a quote left unclosed?)",
+                    _(
+                        "line %(line)d: value for '%(column)s' spans several lines "
+                        "(is a quote left unclosed?)"
+                    )
+                    % {"line": line, "column": column},
                 )
             )
             return None
@@ -412,8 +478,11 @@ class _RowChecker:
             errors.append(
                 RowError(
                     line,
-                    f"line {line}: value for '{column}' contains an invisible "
-                    f"control character (U+{ord(bad):04X})",
+                    _(
+                        "line %(line)d: value for '%(column)s' contains an invisible "
+                        "control character (U+%(code)04X)"
+                    )
+                    % {"line": line, "column": column, "code": ord(bad)},
                 )
             )
             return None
@@ -422,8 +491,16 @@ class _RowChecker:
             errors.append(
                 RowError(
                     line,
-                    f"line {line}: value for '{column}' is too long "
-                    f"({len(value)} characters; at most {self._max_field})",
+                    _(
+                        "line %(line)d: value for '%(column)s' is too long "
+                        "(%(length)d characters; at most %(limit)d)"
+                    )
+                    % {
+                        "line": line,
+                        "column": column,
+                        "length": len(value),
+                        "limit": self._max_field,
+                    },
                 )
             )
             return None

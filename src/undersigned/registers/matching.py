@@ -229,6 +229,23 @@ def name_matches(a: str, b: str, threshold: float = 85) -> bool:
     return name_similarity(a, b) >= threshold
 
 
+def name_found(query: str, name: str, threshold: float = 85) -> bool:
+    """Whether a search for `query` should list `name`, in any script or spelling.
+
+    Every word searched for must match a word of the name, in any order: one
+    that starts with it (a visitor typing "Lind" or "Линд") or a spelling
+    variant of it. A whole name written differently ("Terpetrosyan" for
+    "Ter-Petrosyan") is found by the similarity of the two names.
+    """
+    wanted = name_key(query).split()
+    if not wanted:
+        return False
+    words = name_key(name).split()
+    if all(any(w.startswith(q) or _ratio(q, w) >= threshold for w in words) for q in wanted):
+        return True
+    return len(wanted) > 1 and name_matches(query, name, threshold)
+
+
 @dataclass(frozen=True)
 class Candidate:
     key: Hashable

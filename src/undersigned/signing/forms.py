@@ -2,32 +2,35 @@ import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from undersigned.core.forms import HttpUrlField, PlainTextField
 from undersigned.petitions.models import Petition
 
 VISIBILITY = [
-    ("show", "Show my name"),
-    ("hide", "Count me without showing my name"),
+    ("show", _("Show my name")),
+    ("hide", _("Count me without showing my name")),
 ]
 
 
 class SignForm(forms.Form):
-    full_name = PlainTextField(label="Full name", max_length=120)
+    full_name = PlainTextField(label=_("Full name"), max_length=120)
     email = forms.EmailField(
-        label="Email", max_length=254, help_text="We send a link to confirm; it is never shown."
+        label=_("Email"),
+        max_length=254,
+        help_text=_("We send a link to confirm; it is never shown."),
     )
     visibility = forms.ChoiceField(
-        label="Visibility", choices=VISIBILITY, widget=forms.RadioSelect, initial="show"
+        label=_("Visibility"), choices=VISIBILITY, widget=forms.RadioSelect, initial="show"
     )
-    role = PlainTextField(label="Role", max_length=120, required=False)
-    municipality = PlainTextField(label="Municipality", max_length=120, required=False)
-    region = PlainTextField(label="Region", max_length=120, required=False)
+    role = PlainTextField(label=_("Role"), max_length=120, required=False)
+    municipality = PlainTextField(label=_("Municipality"), max_length=120, required=False)
+    region = PlainTextField(label=_("Region"), max_length=120, required=False)
     evidence_url = HttpUrlField(
-        label="Evidence link",
+        label=_("Evidence link"),
         max_length=500,
         required=False,
-        help_text="Optional: a page that shows you hold this office (official site, register).",
+        help_text=_("Optional: a page that shows you hold this office (official site, register)."),
     )
 
     def __init__(self, *args: object, petition: Petition, **kwargs: object) -> None:
@@ -36,14 +39,14 @@ class SignForm(forms.Form):
         if petition.needs_register:
             self.fields["role"].required = True
             self.fields["municipality"].required = True
-            self.fields["role"].help_text = "As on the register, e.g. municipal deputy."
+            self.fields["role"].help_text = _("As on the register, e.g. municipal deputy.")
         else:
             del self.fields["evidence_url"]
 
     def clean_full_name(self) -> str:
         name: str = self.cleaned_data["full_name"]
         if not any(unicodedata.category(c).startswith("L") for c in name):
-            raise ValidationError("Write your name in letters.")
+            raise ValidationError(_("Write your name in letters."))
         return name
 
 

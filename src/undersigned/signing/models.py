@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 from undersigned.core.fields import EncryptedTextField
 from undersigned.core.hashing import keyed_hash
@@ -16,13 +17,15 @@ class SignatureQuerySet(models.QuerySet["Signature"]):
 
 class Signature(models.Model):
     class State(models.TextChoices):
-        UNCONFIRMED = "unconfirmed", "Unconfirmed"
-        CONFIRMED = "confirmed", "Confirmed"
-        NEEDS_REVIEW = "needs_review", "Needs review"
-        VERIFIED = "verified", "Verified"
-        REJECTED = "rejected", "Rejected"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-        INVALIDATED = "invalidated", "Invalidated"
+        # A context of their own: "Verified" here is a signature's state, in
+        # Russian an adjective agreeing with "подпись", not a column heading.
+        UNCONFIRMED = "unconfirmed", pgettext_lazy("signature state", "Unconfirmed")
+        CONFIRMED = "confirmed", pgettext_lazy("signature state", "Confirmed")
+        NEEDS_REVIEW = "needs_review", pgettext_lazy("signature state", "Needs review")
+        VERIFIED = "verified", pgettext_lazy("signature state", "Verified")
+        REJECTED = "rejected", pgettext_lazy("signature state", "Rejected")
+        WITHDRAWN = "withdrawn", pgettext_lazy("signature state", "Withdrawn")
+        INVALIDATED = "invalidated", pgettext_lazy("signature state", "Invalidated")
 
     petition = models.ForeignKey(Petition, models.CASCADE, related_name="signatures")
     text_version = models.ForeignKey(TextVersion, models.PROTECT, related_name="signatures")

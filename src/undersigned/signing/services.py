@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from undersigned.abuse.sources import Source
 from undersigned.core.hashing import keyed_hash
@@ -28,7 +29,10 @@ LIVE_STATES = (State.UNCONFIRMED, State.CONFIRMED, State.NEEDS_REVIEW, State.VER
 
 
 class SigningError(Exception):
-    """A refusal the signer or moderator should read; nothing was changed."""
+    """A refusal the signer or moderator should read; nothing was changed.
+
+    Raised with a message already translated into the active language.
+    """
 
 
 @dataclass(frozen=True)
@@ -120,9 +124,9 @@ def sign(
     """
     founder = added_by is not None
     if not _can_take_signatures(petition, founder):
-        raise SigningError("This petition is not open for signatures.")
+        raise SigningError(gettext("This petition is not open for signatures."))
     if petition.needs_register and not (request.role and request.municipality):
-        raise SigningError("Give the role and municipality you hold on the register.")
+        raise SigningError(gettext("Give the role and municipality you hold on the register."))
     address = normalise_email(request.email)
     digest = keyed_hash("email", address)
     version = petition.published_version() or petition.current_version()
@@ -165,7 +169,7 @@ def _sign_locked(
         .first()
     )
     if existing is not None and existing.state not in (State.UNCONFIRMED, State.WITHDRAWN):
-        _send_already_signed(existing)
+        _send_already_signed(existing, request.language)
         return existing
 
     signature = existing or Signature(petition=petition, email_hash=digest)
@@ -205,11 +209,13 @@ def _sign_locked(
             "ttl_hours": settings.CONFIRMATION_TTL_HOURS,
             "founder": signature.is_founder,
         },
+        language=signature.language,
     )
     return signature
 
 
-def _send_already_signed(signature: Signature) -> None:
+def _send_already_signed(signature: Signature, language: str) -> None:
+    # In the language of this attempt: whoever just signed again waits for this mail.
     withdraw_url = ""
     if signature.state in LIVE_STATES:
         withdraw_raw, signature.withdraw_token_hash = new_token()
@@ -225,6 +231,7 @@ def _send_already_signed(signature: Signature) -> None:
             "title": signature.petition.current_version().title,
             "withdraw_url": withdraw_url,
         },
+        language=language,
     )
 
 
@@ -247,14 +254,18 @@ def find_by_withdraw_token(raw: str) -> Signature | None:
 def check_confirmable(signature: Signature | None) -> Signature:
     if signature is None or signature.state != State.UNCONFIRMED:
         raise SigningError(
-            "This confirmation link has already been used or is not valid. "
-            "If you have not confirmed yet, sign again to get a new link."
+            gettext(
+                "This confirmation link has already been used or is not valid. "
+                "If you have not confirmed yet, sign again to get a new link."
+            )
         )
     expires = signature.confirm_token_expires
     if expires is None or expires <= timezone.now():
-        raise SigningError("This confirmation link has expired. Sign again to get a new link.")
+        raise SigningError(
+            gettext("This confirmation link has expired. Sign again to get a new link.")
+        )
     if not _can_take_signatures(signature.petition, signature.is_founder):
-        raise SigningError("This petition closed before the signature was confirmed.")
+        raise SigningError(gettext("This petition closed before the signature was confirmed."))
     return signature
 
 
@@ -304,7 +315,9 @@ def withdraw(raw_token: str) -> Signature:
             .first()
         )
         if signature is None or signature.state not in LIVE_STATES:
-            raise SigningError("This withdrawal link has already been used or is not valid.")
+            raise SigningError(
+                gettext("This withdrawal link has already been used or is not valid.")
+            )
         _move(signature, State.WITHDRAWN)
         signature.ended_at = timezone.now()
         signature.confirm_token_hash = None
@@ -331,13 +344,16 @@ def approve(
         )
         if signature.state not in AWAITING_STATES:
             raise SigningError(
-                f"This signature is {signature.get_state_display().lower()}; "
-                "only signatures awaiting verification can be approved."
+                gettext(
+                    "This signature is %(state)s; "
+                    "only signatures awaiting verification can be approved."
+                )
+                % {"state": signature.get_state_display().lower()}
             )
         petition = signature.petition
         if petition.needs_register:
             if entry is None or entry.register_id != petition.register_id:
-                raise SigningError("Choose the register entry this signer is.")
+                raise SigningError(gettext("Choose the register entry this signer is."))
             holder = (
                 Signature.objects.filter(
                     petition=petition, register_entry=entry, state=State.VERIFIED
@@ -347,8 +363,8 @@ def approve(
             )
             if holder is not None:
                 raise SigningError(
-                    f"{entry.full_name} already has a verified signature (#{holder.pk}) "
-                    "on this letter."
+                    gettext("%(name)s already has a verified signature (#%(id)s) on this letter.")
+                    % {"name": entry.full_name, "id": holder.pk}
                 )
         old_place = signature.place()
         if petition.needs_register:
@@ -371,7 +387,9 @@ def approve(
 
 def reject(signature_id: int, moderator: User | AnonymousUser, *, reason: str) -> Signature:
     if not reason.strip():
-        raise SigningError("Give a reason for the rejection; the signer and organiser will see it.")
+        raise SigningError(
+            gettext("Give a reason for the rejection; the signer and organiser will see it.")
+        )
     with transaction.atomic():
         signature = (
             Signature.objects.select_for_update(of=("self",))
@@ -380,8 +398,11 @@ def reject(signature_id: int, moderator: User | AnonymousUser, *, reason: str) -
         )
         if signature.state not in AWAITING_STATES:
             raise SigningError(
-                f"This signature is {signature.get_state_display().lower()}; "
-                "only signatures awaiting verification can be rejected."
+                gettext(
+                    "This signature is %(state)s; "
+                    "only signatures awaiting verification can be rejected."
+                )
+                % {"state": signature.get_state_display().lower()}
             )
         _move(signature, State.REJECTED)
         signature.state_reason = reason.strip()[:500]
@@ -412,7 +433,7 @@ def invalidate(
     still awaiting confirmation or review.
     """
     if not reason.strip():
-        raise SigningError("Give a reason for the invalidation; it is public in the log.")
+        raise SigningError(gettext("Give a reason for the invalidation; it is public in the log."))
     allowed = LIVE_STATES if any_live_state else (State.VERIFIED,)
     with transaction.atomic():
         signature = (
@@ -421,7 +442,7 @@ def invalidate(
             .get(pk=signature_id)
         )
         if signature.state not in allowed:
-            raise SigningError("Only a verified signature can be invalidated.")
+            raise SigningError(gettext("Only a verified signature can be invalidated."))
         _move(signature, State.INVALIDATED, reason=reason.strip())
         signature.state_reason = reason.strip()[:500]
         signature.ended_at = timezone.now()
@@ -450,7 +471,7 @@ def reinstate(signature_id: int, moderator: User | AnonymousUser, *, state: str)
             .get(pk=signature_id)
         )
         if signature.state != State.INVALIDATED:
-            raise SigningError("Only an invalidated signature can be reinstated.")
+            raise SigningError(gettext("Only an invalidated signature can be reinstated."))
         entry = signature.register_entry
         if (
             state == State.VERIFIED
@@ -459,7 +480,10 @@ def reinstate(signature_id: int, moderator: User | AnonymousUser, *, state: str)
                 petition_id=signature.petition_id, register_entry=entry, state=State.VERIFIED
             ).exists()
         ):
-            raise SigningError(f"{entry.full_name} has another verified signature meanwhile.")
+            raise SigningError(
+                gettext("%(name)s has another verified signature meanwhile.")
+                % {"name": entry.full_name}
+            )
         if state == State.VERIFIED:
             signature.verified_at = timezone.now()
         _move(signature, state)
@@ -481,4 +505,5 @@ def _notify_decision(signature: Signature) -> None:
             "petition_url": settings.SITE_URL + signature.petition.get_absolute_url(),
             "receipt_url": _link("receipt", signature.receipt_key) if signature.receipt_key else "",
         },
+        language=signature.language,
     )

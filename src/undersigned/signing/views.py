@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from undersigned.abuse import limits
@@ -17,7 +18,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     petition = get_object_or_404(Petition.objects.exclude(status=Petition.Status.DRAFT), slug=slug)
     form = SignForm(request.POST, petition=petition)
     if not petition.is_open:
-        messages.error(request, "This petition is closed and no longer takes signatures.")
+        messages.error(request, _("This petition is closed and no longer takes signatures."))
         return redirect(petition)
     if not form.is_valid():
         return petition_page(request, petition, form=form, status=400)
@@ -26,9 +27,11 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     if is_disposable(source.email_domain):
         form.add_error(
             "email",
-            "Addresses from throwaway mail services are not accepted: "
-            "use an address you will keep, so your signature can be "
-            "confirmed and withdrawn later.",
+            _(
+                "Addresses from throwaway mail services are not accepted: "
+                "use an address you will keep, so your signature can be "
+                "confirmed and withdrawn later."
+            ),
         )
         return petition_page(request, petition, form=form, status=400)
     try:
@@ -98,7 +101,7 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
             return render(
                 request,
                 "signing/link_problem.html",
-                {"problem": "This withdrawal link has already been used or is not valid."},
+                {"problem": _("This withdrawal link has already been used or is not valid.")},
                 status=400,
             )
         return render(

@@ -20,6 +20,9 @@ examples:
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000", help="address:port to listen on")
+        # One process per core, and threads so that a process keeps working while
+        # a request waits on the database: 2×4 served reads and writes best of the
+        # shapes measured on 2 cores (bench/http_load.py --servers; docs/performance.md).
         parser.add_argument(
             "--workers",
             type=int,

@@ -1,0 +1,79 @@
+// The live count: asks the public API for the petition's numbers every few
+// seconds while the page is in view, and writes them into the elements marked
+// data-count="verified" / "awaiting". The page is complete without it: the
+// server rendered the same numbers, and any failure just leaves them.
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || !window.fetch || !window.Intl) {
+    return;
+  }
+  var url = script.getAttribute("data-count-url");
+  var every = Math.max(1, Number(script.getAttribute("data-interval")) || 10) * 1000;
+  var slowest = 5 * 60 * 1000;
+  var delay = every;
+  var timer = null;
+  var format = new Intl.NumberFormat(document.documentElement.lang || undefined);
+
+  function show(bucket, value) {
+    if (typeof value !== "number") {
+      return;
+    }
+    var text = format.format(value);
+    var nodes = document.querySelectorAll('[data-count="' + bucket + '"]');
+    for (var i = 0; i < nodes.length; i++) {
+      // Only a real change is written: #counts is a polite live region, and
+      // rewriting the same number would have screen readers repeat it.
+      if (nodes[i].textContent !== text) {
+        nodes[i].textContent = text;
+      }
+    }
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    timer = null;
+    if (!document.hidden) {
+      timer = setTimeout(poll, delay);
+    }
+  }
+
+  function poll() {
+    fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" })
+      .then(function (response) {
+        if (response.status === 404) {
+          throw new Error("gone");
+        }
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (data) {
+        show("verified", data.verified_count);
+        show("awaiting", data.awaiting_count);
+        delay = every;
+        schedule();
+      })
+      .catch(function (error) {
+        if (error && error.message === "gone") {
+          return; // unpublished or removed: stop asking
+        }
+        // The server is busy or away: ask less often, up to every five minutes.
+        delay = Math.min(delay * 2, slowest);
+        schedule();
+      });
+  }
+
+  // A hidden tab asks nothing; coming back asks at once.
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) {
+      clearTimeout(timer);
+      timer = null;
+    } else {
+      delay = every;
+      poll();
+    }
+  });
+  schedule();
+})();
