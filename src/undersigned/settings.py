@@ -139,6 +139,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "undersigned.core.middleware.DatabaseUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
+    "undersigned.api.middleware.PublicDataMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -344,6 +345,9 @@ for _name in ("RATE_LIMIT_CLIENT", "RATE_LIMIT_DOMAIN", "RATE_LIMIT_PETITION"):
     _count, _, _seconds = globals()[_name].partition("/")
     if not (_count.isdigit() and _seconds.isdigit() and int(_seconds) > 0):
         raise ImproperlyConfigured(f"{_name} must look like 10/600 (count/seconds)")
+
+# How long a CDN or browser may keep the public API's answers (seconds).
+API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 1)
 
 # How long a confirmation link works.
 CONFIRMATION_TTL_HOURS = env_int("CONFIRMATION_TTL_HOURS", 72)

@@ -35,9 +35,12 @@ def _removed(petition: Petition, size: int) -> set[int]:
     return {index for index in rows if index is not None}
 
 
-def _shown(petition: Petition, size: int) -> Iterator[tuple[int, log_entries.Entry]]:
+def shown_signatories(
+    petition: Petition, size: int, *, after: int = -1
+) -> Iterator[tuple[int, log_entries.Entry]]:
+    """Shown signers still counted at log size `size`, by leaf index after `after`."""
     removed = _removed(petition, size)
-    last = -1
+    last = after
     while True:
         batch = list(
             LogEntry.objects.filter(
@@ -89,7 +92,7 @@ def signatories_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
 
     def rows() -> Iterator[str]:
         yield writer.writerow(COLUMNS)
-        for index, entry in _shown(petition, size):
+        for index, entry in shown_signatories(petition, size):
             signer = entry.signer or {}
             yield writer.writerow(
                 [
@@ -120,7 +123,7 @@ def signatories_json(request: HttpRequest, slug: str) -> StreamingHttpResponse:
         }
         yield json.dumps(head, ensure_ascii=False)[:-1] + ', "signatories": ['
         first = True
-        for index, entry in _shown(petition, size):
+        for index, entry in shown_signatories(petition, size):
             row = {
                 "log_index": index,
                 "time": entry.time,

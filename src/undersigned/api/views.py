@@ -1,6 +1,7 @@
 """The public JSON API. Counts come from tallies, like the pages."""
 
 from datetime import datetime
+from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
@@ -144,3 +145,106 @@ def get_petition(request: HttpRequest, slug: str) -> HttpResponse:
     key = (slug, request.build_absolute_uri("/"))
     body = _details.get(key, lambda: _render_petition(request, slug))
     return HttpResponse(body, content_type=api.get_content_type())
+
+
+class HourOut(Schema):
+    hour: datetime
+    verified: int
+    removed: int
+    awaiting: int
+
+
+class TimelineOut(Schema):
+    slug: str
+    as_of: datetime
+    awaiting_complete: bool
+    hours: list[HourOut]
+
+
+@api.get(
+    "/petitions/{slug}/timeline",
+    response={200: TimelineOut, 404: ErrorOut},
+    summary="Signatures per UTC hour: verified and removed (from the public log), awaiting",
+)
+def get_timeline(request: HttpRequest, slug: str) -> dict[str, object]:
+    from undersigned.sharing.services import timeline
+
+    petition = PUBLIC.filter(slug=slug).first()
+    if petition is None:
+        raise Http404("no such petition")
+    found = timeline(petition)
+    return {
+        "slug": petition.slug,
+        "as_of": found.as_of,
+        "awaiting_complete": found.awaiting_shown,
+        "hours": [
+            {"hour": h.hour, "verified": h.verified, "removed": h.removed, "awaiting": h.awaiting}
+            for h in found.hours
+        ],
+    }
+
+
+class SignatoryOut(Schema):
+    log_index: int
+    time: str
+    name: str
+    role: str
+    municipality: str
+    region: str
+    text_sha256: str
+
+
+class SignatoriesOut(Schema):
+    slug: str
+    log_size: int
+    signatories: list[SignatoryOut]
+    next_after: int | None
+
+
+SIGNATORIES_PAGE = 500
+
+
+class InvalidOut(Schema):
+    """A parameter that is not what the schema says (e.g. after=abc)."""
+
+    detail: list[dict[str, Any]]
+
+
+@api.get(
+    "/petitions/{slug}/signatories",
+    response={200: SignatoriesOut, 404: ErrorOut, 422: InvalidOut},
+    summary="Verified signatories who chose to be shown, from the public log, in pages",
+)
+def get_signatories(request: HttpRequest, slug: str, after: int = -1) -> dict[str, object]:
+    from undersigned.api.exports import shown_signatories
+    from undersigned.ledger.services import latest_checkpoint
+
+    petition = PUBLIC.filter(slug=slug).first()
+    if petition is None:
+        raise Http404("no such petition")
+    checkpoint = latest_checkpoint()
+    size = checkpoint.size if checkpoint else 0
+    rows = []
+    for index, entry in shown_signatories(petition, size, after=max(after, -1)):
+        signer = entry.signer or {}
+        rows.append(
+            {
+                "log_index": index,
+                "time": entry.time,
+                "name": signer["name"],
+                "role": signer["role"],
+                "municipality": signer["municipality"],
+                "region": signer["region"],
+                "text_sha256": entry.text,
+            }
+        )
+        if len(rows) > SIGNATORIES_PAGE:
+            break
+    more = len(rows) > SIGNATORIES_PAGE
+    rows = rows[:SIGNATORIES_PAGE]
+    return {
+        "slug": petition.slug,
+        "log_size": size,
+        "signatories": rows,
+        "next_after": rows[-1]["log_index"] if more else None,
+    }
