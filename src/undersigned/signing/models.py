@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import pgettext_lazy
@@ -94,6 +96,11 @@ class Signature(models.Model):
     # Set by the signing services when a verification is logged, for the page
     # or mail that hands the signer their receipt; never stored in the clear.
     receipt_key: str | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Tally changes decided by a state move, applied after the row is saved.
+        self.tally_moves: list[tuple[int, tuple[str, str], str, int]] = []
 
     def __str__(self) -> str:
         return f"signature {self.pk} on {self.petition_id} ({self.state})"

@@ -17,7 +17,7 @@ from undersigned.ledger import entries as log_entries
 from undersigned.ledger import services as ledger
 from undersigned.moderation import audit
 from undersigned.outbox.services import enqueue
-from undersigned.petitions.models import Petition, Tally
+from undersigned.petitions.models import Petition, Tally, TextVersion
 from undersigned.registers.emails import normalise_email
 from undersigned.registers.models import RegisterEntry
 from undersigned.signing.models import Signature
@@ -61,10 +61,22 @@ def bucket(state: str) -> str | None:
 
 def _add_to_tally(petition_id: int, place: tuple[str, str], column: str, delta: int) -> None:
     region, municipality = place
+    row = Tally.objects.filter(petition_id=petition_id, region=region, municipality=municipality)
+    if row.update(**{column: F(column) + delta}):
+        return
     tally, _ = Tally.objects.get_or_create(
         petition_id=petition_id, region=region, municipality=municipality
     )
     Tally.objects.filter(pk=tally.pk).update(**{column: F(column) + delta})
+
+
+def _save(signature: Signature) -> None:
+    """Save the row, then move its tallies: the busy tally row is locked last, so
+    confirmations of one petition hold it only for the commit (docs/performance.md)."""
+    signature.save()
+    for args in signature.tally_moves:
+        _add_to_tally(*args)
+    signature.tally_moves = []
 
 
 def _move(
@@ -95,9 +107,9 @@ def _move(
     if before == after and place_before == place_after:
         return
     if before:
-        _add_to_tally(signature.petition_id, place_before, before, -1)
+        signature.tally_moves.append((signature.petition_id, place_before, before, -1))
     if after:
-        _add_to_tally(signature.petition_id, place_after, after, +1)
+        signature.tally_moves.append((signature.petition_id, place_after, after, +1))
 
 
 def _link(name: str, token: str) -> str:
@@ -133,7 +145,7 @@ def sign(
     for attempt in range(2):
         try:
             with transaction.atomic():
-                signature = _sign_locked(petition, request, address, digest, version.pk, added_by)
+                signature = _sign_locked(petition, request, address, digest, version, added_by)
                 if source is not None:
                     from undersigned.abuse.services import record_source
 
@@ -160,7 +172,7 @@ def _sign_locked(
     request: SignRequest,
     address: str,
     digest: str,
-    version_id: int,
+    version: TextVersion,
     added_by: User | None,
 ) -> Signature:
     existing = (
@@ -174,7 +186,7 @@ def _sign_locked(
 
     signature = existing or Signature(petition=petition, email_hash=digest)
     entry = _official_entry(petition, digest)
-    signature.text_version_id = version_id
+    signature.text_version_id = version.pk
     signature.full_name = request.full_name
     signature.email = address
     signature.show_name = request.show_name
@@ -195,7 +207,7 @@ def _sign_locked(
     signature.confirm_token_expires = timezone.now() + timedelta(
         hours=settings.CONFIRMATION_TTL_HOURS
     )
-    signature.save()
+    _save(signature)
     enqueue(
         "confirm",
         address,
@@ -203,7 +215,7 @@ def _sign_locked(
         {
             "signature": signature,
             "petition": petition,
-            "title": petition.current_version().title,
+            "title": version.title,
             "confirm_url": _link("confirm", confirm_raw),
             "withdraw_url": _link("withdraw", withdraw_raw),
             "ttl_hours": settings.CONFIRMATION_TTL_HOURS,
@@ -289,7 +301,7 @@ def confirm(raw_token: str) -> Signature:
             _move(signature, State.NEEDS_REVIEW)
         else:
             _move(signature, State.CONFIRMED)
-        signature.save()
+        _save(signature)
         return signature
 
 
@@ -322,7 +334,7 @@ def withdraw(raw_token: str) -> Signature:
         signature.ended_at = timezone.now()
         signature.confirm_token_hash = None
         signature.withdraw_token_hash = None
-        signature.save()
+        _save(signature)
         audit.record(
             "signature.withdrawn", actor=None, petition=signature.petition, signature=signature
         )
@@ -372,7 +384,7 @@ def approve(
         signature.verified_at = timezone.now()
         signature.state_reason = reason[:500]
         _move(signature, State.VERIFIED, old_place=old_place)
-        signature.save()
+        _save(signature)
         audit.record(
             "signature.approved",
             actor=moderator,
@@ -407,7 +419,7 @@ def reject(signature_id: int, moderator: User | AnonymousUser, *, reason: str) -
         _move(signature, State.REJECTED)
         signature.state_reason = reason.strip()[:500]
         signature.ended_at = timezone.now()
-        signature.save()
+        _save(signature)
         audit.record(
             "signature.rejected",
             actor=moderator,
@@ -448,7 +460,7 @@ def invalidate(
         signature.ended_at = timezone.now()
         signature.confirm_token_hash = None
         signature.withdraw_token_hash = None
-        signature.save()
+        _save(signature)
         if audit_each:
             audit.record(
                 "signature.invalidated",
@@ -489,7 +501,7 @@ def reinstate(signature_id: int, moderator: User | AnonymousUser, *, state: str)
         _move(signature, state)
         signature.state_reason = ""
         signature.ended_at = None
-        signature.save()
+        _save(signature)
         return signature
 
 
