@@ -336,8 +336,11 @@ LEDGER_STATE_FILE = Path(os.environ.get("LEDGER_STATE_FILE", DATA_DIR / "ledger-
 # Abuse handling (see docs/security.md). Limits are "count/seconds"; 0/… disables one.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 RATE_LIMIT_CLIENT = os.environ.get("RATE_LIMIT_CLIENT", "10/600")
-RATE_LIMIT_DOMAIN = os.environ.get("RATE_LIMIT_DOMAIN", "300/600")
-RATE_LIMIT_PETITION = os.environ.get("RATE_LIMIT_PETITION", "6000/60")
+# A surge is the normal case: most genuine signers share a few big mail
+# providers, and a shared link can bring a thousand a second. These guard
+# against floods; trending detection and bulk invalidation handle waves.
+RATE_LIMIT_DOMAIN = os.environ.get("RATE_LIMIT_DOMAIN", "5000/600")
+RATE_LIMIT_PETITION = os.environ.get("RATE_LIMIT_PETITION", "90000/60")
 TRENDING_NETWORK_THRESHOLD = env_int("TRENDING_NETWORK_THRESHOLD", 30)
 TRENDING_DOMAIN_THRESHOLD = env_int("TRENDING_DOMAIN_THRESHOLD", 200)
 ABUSE_RETENTION_DAYS = env_int("ABUSE_RETENTION_DAYS", 30)
