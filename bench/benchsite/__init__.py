@@ -1,0 +1,1 @@
+"""A site for benchmarks only: the product's settings and URLs plus two reference views."""

@@ -1,0 +1,1 @@
+-- GET the URL given to wrk (page, count JSON, trivial view).
