@@ -80,3 +80,28 @@ def test_unknown_and_draft_petitions_are_404(client: Client, organiser: Any) -> 
 def test_an_empty_log_exports_an_empty_list(client: Client, petition: Petition) -> None:
     data = json.loads(body(client.get(f"/p/{petition.slug}/signatories.json")))
     assert data["signatories"] == [] and data["log_size"] == 0
+
+
+def test_the_export_command_writes_what_the_web_export_serves(
+    client: Client, petition: Petition, tmp_path: Any
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    confirmed(petition, "Anna Belova")
+    confirmed(petition, "Hidden Person", show=False)
+    run_once()
+    target = tmp_path / "out.csv"
+    err = StringIO()
+    call_command("export", petition.slug, output=str(target), stderr=err)
+    web = body(client.get(f"/p/{petition.slug}/signatories.csv"))
+    assert target.read_bytes().decode() == web
+    assert "1 signatories as of log size 3" in err.getvalue()
+    out = StringIO()
+    call_command("export", petition.slug, format="json", stdout=out, stderr=StringIO())
+    data = json.loads(out.getvalue())
+    assert [s["name"] for s in data["signatories"]] == ["Anna Belova"] and data["log_size"] == 3
+    with pytest.raises(CommandError, match="no public petition"):
+        call_command("export", "nope")

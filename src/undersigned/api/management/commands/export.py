@@ -1,0 +1,102 @@
+import csv
+import json
+from argparse import ArgumentParser, RawDescriptionHelpFormatter
+from typing import Any, TextIO
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
+
+from undersigned.api.exports import COLUMNS, shown_signatories
+from undersigned.core.progress import progress
+from undersigned.ledger.models import LogEntry
+from undersigned.ledger.services import latest_checkpoint
+from undersigned.petitions.models import Petition
+
+
+class Command(BaseCommand):
+    help = "Export a petition's public signatories, as the latest signed checkpoint proves them."
+    epilog = """examples:
+  undersigned export kolpino-riverside-park                 # CSV to standard output
+  undersigned export kolpino-riverside-park -o signers.csv
+  undersigned export kolpino-riverside-park --format json -o signers.json
+
+Only signers who chose to be shown are listed, read from the public log up to the
+latest checkpoint (its size is printed to standard error, or in the JSON).
+A progress bar with an ETA is drawn on a terminal when writing to a file.
+Exit status: 0 written, 1 unknown petition or unwritable file."""
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, epilog=self.epilog, **kwargs)
+        parser.formatter_class = RawDescriptionHelpFormatter
+        return parser
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("slug", help="the petition's slug, as in /p/<slug>/")
+        parser.add_argument("--format", choices=["csv", "json"], default="csv")
+        parser.add_argument("-o", "--output", help="file to write (default: standard output)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        petition = (
+            Petition.objects.exclude(status=Petition.Status.DRAFT)
+            .filter(slug=options["slug"])
+            .first()
+        )
+        if petition is None:
+            raise CommandError(f"no public petition with slug {options['slug']!r}", returncode=1)
+        checkpoint = latest_checkpoint()
+        size = checkpoint.size if checkpoint else 0
+        total = LogEntry.objects.filter(
+            petition=petition, event="signature.verified", index__lt=size
+        ).count()
+        try:
+            out: TextIO | OutputWrapper = (
+                open(options["output"], "w", newline="", encoding="utf-8")
+                if options["output"]
+                else self.stdout
+            )
+            self.stdout.ending = ""  # the rows carry their own line ends
+        except OSError as exc:
+            raise CommandError(
+                f"cannot write {options['output']}: {exc.strerror}", returncode=1
+            ) from None
+        written = 0
+        # A bar only when the data goes to a file: on a pipe, stdout stays clean.
+        with progress(enabled=None if options["output"] else False) as report:
+            try:
+                if options["format"] == "csv":
+                    writer = csv.writer(out)
+                    writer.writerow(COLUMNS)
+                else:
+                    head = {
+                        "petition": petition.slug,
+                        "log_size": size,
+                        "checkpoint": checkpoint.note if checkpoint else None,
+                    }
+                    out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "signatories": [')
+                for index, entry in shown_signatories(petition, size):
+                    signer = entry.signer or {}
+                    row = [
+                        index,
+                        entry.time,
+                        signer["name"],
+                        signer["role"],
+                        signer["municipality"],
+                        signer["region"],
+                        entry.text,
+                    ]
+                    if options["format"] == "csv":
+                        writer.writerow(row)
+                    else:
+                        out.write(
+                            ("," if written else "")
+                            + "\n"
+                            + json.dumps(dict(zip(COLUMNS, row, strict=True)), ensure_ascii=False)
+                        )
+                    written += 1
+                    if written % 1000 == 0:
+                        report("exporting signatories", written, total)
+                if options["format"] == "json":
+                    out.write("\n]}\n")
+            finally:
+                if out is not self.stdout:
+                    out.close()
+        self.stderr.write(f"{written} signatories as of log size {size}")
