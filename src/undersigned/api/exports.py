@@ -69,6 +69,21 @@ def shown_signatories(
                 yield index, entry
 
 
+def signatory_rows(petition: Petition, size: int) -> Iterator[list[object]]:
+    """The export's rows, in COLUMNS order: what the web export and the command write."""
+    for index, entry in shown_signatories(petition, size):
+        signer = entry.signer or {}
+        yield [
+            index,
+            entry.time,
+            signer["name"],
+            signer["role"],
+            signer["municipality"],
+            signer["region"],
+            entry.text,
+        ]
+
+
 def _petition_and_checkpoint(slug: str) -> tuple[Petition, SignedCheckpoint | None]:
     petition = Petition.objects.exclude(status=Petition.Status.DRAFT).filter(slug=slug).first()
     if petition is None:
@@ -96,19 +111,8 @@ def signatories_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
 
     def rows() -> Iterator[str]:
         yield writer.writerow(COLUMNS)
-        for index, entry in shown_signatories(petition, size):
-            signer = entry.signer or {}
-            yield writer.writerow(
-                [
-                    index,
-                    entry.time,
-                    signer["name"],
-                    signer["role"],
-                    signer["municipality"],
-                    signer["region"],
-                    entry.text,
-                ]
-            )
+        for row in signatory_rows(petition, size):
+            yield writer.writerow(row)
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     return _stamp(response, checkpoint, f"{petition.slug}-signatories.csv")
@@ -127,13 +131,8 @@ def signatories_json(request: HttpRequest, slug: str) -> StreamingHttpResponse:
         }
         yield json.dumps(head, ensure_ascii=False)[:-1] + ', "signatories": ['
         first = True
-        for index, entry in shown_signatories(petition, size):
-            row = {
-                "log_index": index,
-                "time": entry.time,
-                **(entry.signer or {}),
-                "text_sha256": entry.text,
-            }
+        for values in signatory_rows(petition, size):
+            row = dict(zip(COLUMNS, values, strict=True))
             yield ("" if first else ",") + "\n" + json.dumps(row, ensure_ascii=False)
             first = False
         yield "\n]}\n"

@@ -5,7 +5,7 @@ from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
-from undersigned.api.exports import COLUMNS, shown_signatories
+from undersigned.api.exports import COLUMNS, signatory_rows
 from undersigned.core.progress import progress
 from undersigned.ledger.models import LogEntry
 from undersigned.ledger.services import latest_checkpoint
@@ -72,17 +72,7 @@ Exit status: 0 written, 1 unknown petition or unwritable file."""
                         "checkpoint": checkpoint.note if checkpoint else None,
                     }
                     out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "signatories": [')
-                for index, entry in shown_signatories(petition, size):
-                    signer = entry.signer or {}
-                    row = [
-                        index,
-                        entry.time,
-                        signer["name"],
-                        signer["role"],
-                        signer["municipality"],
-                        signer["region"],
-                        entry.text,
-                    ]
+                for row in signatory_rows(petition, size):
                     if options["format"] == "csv":
                         writer.writerow(row)
                     else:
