@@ -90,9 +90,7 @@ def delete_everything(data_request: DataRequest) -> int:
     with transaction.atomic():
         for signature in held_for(data_request):
             if signature.state in signing.LIVE_STATES:
-                raw, signature.withdraw_token_hash = new_token()
-                signature.save(update_fields=["withdraw_token_hash"])
-                signature = signing.withdraw(raw)
+                signature = signing.withdraw_signature(signature.pk)
             erase(signature)
             audit.record(
                 "signature.erased_on_request",

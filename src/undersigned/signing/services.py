@@ -319,14 +319,29 @@ def _verifies_on_confirmation(signature: Signature) -> bool:
 
 
 def withdraw(raw_token: str) -> Signature:
+    """The signer's own withdrawal, by the link mailed to them."""
+    with transaction.atomic():
+        signature = (
+            Signature.objects.filter(withdraw_token_hash=token_hash(raw_token))
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if signature is None:
+            raise SigningError(
+                gettext("This withdrawal link has already been used or is not valid.")
+            )
+        return withdraw_signature(signature)
+
+
+def withdraw_signature(signature_id: int) -> Signature:
+    """Withdraw a signature that is still live: it stops counting, and the log says so."""
     with transaction.atomic():
         signature = (
             Signature.objects.select_for_update(of=("self",))
             .select_related("petition", "register_entry")
-            .filter(withdraw_token_hash=token_hash(raw_token))
-            .first()
+            .get(pk=signature_id)
         )
-        if signature is None or signature.state not in LIVE_STATES:
+        if signature.state not in LIVE_STATES:
             raise SigningError(
                 gettext("This withdrawal link has already been used or is not valid.")
             )
