@@ -156,6 +156,16 @@ def deliver(smtp: Inbox) -> Any:
     return run
 
 
+def confirm_now(signature: Any) -> Any:
+    """What the signer's click on the mailed link does, without the mail."""
+    from undersigned.signing import services as signing
+    from undersigned.signing.tokens import new_token
+
+    raw, signature.confirm_token_hash = new_token()
+    signature.save(update_fields=["confirm_token_hash"])
+    return signing.confirm(raw)
+
+
 def second_factor_login(client: Client, user: User) -> Client:
     """Log a user in with a confirmed TOTP device, as the 2FA pages would."""
     from django_otp import DEVICE_ID_SESSION_KEY

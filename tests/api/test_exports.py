@@ -6,12 +6,12 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from tests.conftest import confirm_now
 from undersigned.core.management.commands.worker import run_once
 from undersigned.ledger.keys import signer
 from undersigned.ledger.note import open_note
 from undersigned.petitions.models import Petition
 from undersigned.signing import services as signing
-from undersigned.signing.tokens import new_token
 
 pytestmark = pytest.mark.django_db
 
@@ -23,9 +23,7 @@ def confirmed(petition: Petition, name: str, show: bool = True, **place: str) ->
             full_name=name, email=f"{name.split()[0].lower()}@example.org", show_name=show, **place
         ),
     )
-    raw, signature.confirm_token_hash = new_token()
-    signature.save(update_fields=["confirm_token_hash"])
-    return signing.confirm(raw)
+    return confirm_now(signature)
 
 
 def body(response: Any) -> str:

@@ -3,10 +3,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from tests.conftest import confirm_now
 from undersigned.core.management.commands.worker import run_once
 from undersigned.petitions.models import Petition
 from undersigned.signing import services as signing
-from undersigned.signing.tokens import new_token
 
 pytestmark = pytest.mark.django_db
 
@@ -18,9 +18,7 @@ def confirmed(petition: Petition, name: str, show: bool = True) -> Any:
             full_name=name, email=f"{name.split()[0].lower()}@example.org", show_name=show
         ),
     )
-    raw, signature.confirm_token_hash = new_token()
-    signature.save(update_fields=["confirm_token_hash"])
-    return signing.confirm(raw)
+    return confirm_now(signature)
 
 
 def test_read_only_api_is_cors_open_cacheable_and_conditional(

@@ -5,6 +5,7 @@ import random
 import pytest
 from django.contrib.auth.models import User
 
+from tests.conftest import confirm_now
 from undersigned.core.management.commands.worker import run_once
 from undersigned.ledger import entries
 from undersigned.ledger.models import LogEntry
@@ -22,9 +23,7 @@ def confirmed(petition: Petition, i: int, show: bool) -> Signature:
         petition,
         signing.SignRequest(full_name=f"Person {i}", email=f"p{i}@example.org", show_name=show),
     )
-    raw, signature.confirm_token_hash = new_token()
-    signature.save(update_fields=["confirm_token_hash"])
-    return signing.confirm(raw)
+    return confirm_now(signature)
 
 
 def test_mixed_run_of_verifications_withdrawals_and_invalidations(
