@@ -1,13 +1,16 @@
+import secrets
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.safestring import SafeString
 
 from undersigned.petitions.models import Petition, TextVersion
@@ -98,6 +101,9 @@ class PageParts:
     lists: SafeString  # the regions table and the names, rendered
     blank_form: SafeString  # the sign form's fields before anyone has typed anything
     corrections: list[TextVersion]
+    # Whole pages for visitors without a session, rendered from these parts
+    # (so exactly as old as they are), keyed by _shell_key().
+    shells: dict[tuple[str, ...], str] = field(default_factory=dict, compare=False)
 
 
 # Keyed by language too: the lists and the form are rendered in the visitor's.
@@ -137,6 +143,34 @@ def read_page_parts(petition: Petition) -> PageParts:
     )
 
 
+# Stands for the visitor's CSRF token in a page rendered for everyone; the
+# real token replaces it per request. Random per process, so no text a
+# petition could contain is ever mistaken for it.
+CSRF_PLACEHOLDER = f"csrf-placeholder-{secrets.token_hex(16)}"
+MAX_SHELLS_PER_COPY = 16
+
+
+def _shell_key(request: HttpRequest) -> tuple[str, ...] | None:
+    """Which page-for-everyone fits this request, or None if it needs its own.
+
+    Without a session cookie the visitor is anonymous and has no pending
+    messages in the session; without a messages cookie, none there either.
+    A query string could change what the page shows, so it is never shared.
+    """
+    if (
+        settings.SESSION_COOKIE_NAME in request.COOKIES
+        or CookieStorage.cookie_name in request.COOKIES
+        or request.META.get("QUERY_STRING")
+    ):
+        return None
+    return (
+        request.scheme,
+        request.get_host(),
+        request.path,
+        timezone.get_current_timezone_name() or "",
+    )
+
+
 def petition_page(
     request: HttpRequest, petition: Petition, *, form: SignForm | None = None, status: int = 200
 ) -> HttpResponse:
@@ -146,7 +180,25 @@ def petition_page(
     # form with errors are rendered per request.
     key = (petition.pk, translation.get_language() or settings.LANGUAGE_CODE)
     parts = _pages.get(key, lambda: read_page_parts(petition))
-    context = {
+    shell_key = _shell_key(request) if form is None and status == 200 else None
+    if shell_key is not None:
+        # A surge is anonymous visitors reading one page: the whole page is
+        # rendered once per copy of the parts, and only the token is per visitor.
+        shell = parts.shells.get(shell_key)
+        if shell is None:
+            context = _page_context(petition, parts, None)
+            context["csrf_token"] = CSRF_PLACEHOLDER
+            shell = render_to_string("petitions/petition.html", context, request)
+            if len(parts.shells) < MAX_SHELLS_PER_COPY:
+                parts.shells[shell_key] = shell
+        return HttpResponse(shell.replace(CSRF_PLACEHOLDER, get_token(request)))
+    return render(
+        request, "petitions/petition.html", _page_context(petition, parts, form), status=status
+    )
+
+
+def _page_context(petition: Petition, parts: PageParts, form: SignForm | None) -> dict[str, Any]:
+    return {
         "petition": petition,
         "version": parts.version,
         "verified": parts.verified,
@@ -157,7 +209,6 @@ def petition_page(
         "blank_form": "" if form is not None else parts.blank_form,
         "corrections": parts.corrections,
     }
-    return render(request, "petitions/petition.html", context, status=status)
 
 
 def _public_petition(slug: str) -> Petition:
