@@ -164,7 +164,7 @@ def _shell_key(request: HttpRequest) -> tuple[str, ...] | None:
     ):
         return None
     return (
-        request.scheme,
+        request.scheme or "",
         request.get_host(),
         request.path,
         timezone.get_current_timezone_name() or "",
