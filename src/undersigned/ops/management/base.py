@@ -1,13 +1,4 @@
-from argparse import RawDescriptionHelpFormatter
-from typing import Any
+# Moved to core, where every app's commands can share it; kept for existing imports.
+from undersigned.core.management.base import ExamplesCommand
 
-from django.core.management.base import BaseCommand, CommandParser
-
-
-class ExamplesCommand(BaseCommand):
-    """A command whose help keeps its line breaks, so the examples read as examples."""
-
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.formatter_class = RawDescriptionHelpFormatter
-        return parser
+__all__ = ["ExamplesCommand"]

@@ -7,11 +7,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Permission, User
-from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from undersigned.core import demo_data
+from undersigned.core.management.base import ExamplesCommand
 from undersigned.outbox.models import OutgoingMail
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition, TextVersion
@@ -43,7 +43,7 @@ def _csv(people: list[dict[str, str]]) -> bytes:
     return out.getvalue().encode()
 
 
-class Command(BaseCommand):
+class Command(ExamplesCommand):
     help = """Load the demo: an open letter of municipal deputies with a register of 200
 fictional deputies, 18 verified founders and a review queue with spelling variants, plus a
 public petition anyone may sign. Safe to run again: it only resets the demo logins.

@@ -2,11 +2,12 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.apps import apps
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection, transaction
 
 from undersigned.core import crypto
 from undersigned.core.fields import EncryptedTextField
+from undersigned.core.management.base import ExamplesCommand
 
 BATCH = 500
 
@@ -23,7 +24,7 @@ def encrypted_columns() -> list[tuple[str, str, str, str]]:
     return found
 
 
-class Command(BaseCommand):
+class Command(ExamplesCommand):
     help = """Re-encrypt every sealed contact detail under the first key of
 UNDERSIGNED_DATA_KEYS, while the site keeps running.
 

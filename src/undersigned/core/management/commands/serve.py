@@ -7,10 +7,11 @@ from types import FrameType
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+
+from undersigned.core.management.base import ExamplesCommand
 
 
-class Command(BaseCommand):
+class Command(ExamplesCommand):
     help = """Serve the site with gunicorn (the production server), optionally with the worker.
 
 examples:

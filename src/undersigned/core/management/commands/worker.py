@@ -5,11 +5,11 @@ from argparse import ArgumentParser
 from types import FrameType
 from typing import Any
 
-from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
 from undersigned.abuse.services import detect_trending, purge_old_sources
+from undersigned.core.management.base import ExamplesCommand
 from undersigned.ledger.services import integrate
 from undersigned.outbox.services import send_due
 from undersigned.petitions.services import close_expired
@@ -38,7 +38,7 @@ def run_hourly() -> dict[str, int]:
     }
 
 
-class Command(BaseCommand):
+class Command(ExamplesCommand):
     help = """Run background work: send queued mail (retrying with backoff), close petitions
 at their deadline, add new events to the public log and sign its checkpoint.
 Runs until stopped (SIGTERM/SIGINT finish the current round).

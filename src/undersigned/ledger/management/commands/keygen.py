@@ -3,13 +3,14 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from undersigned.core.management.base import ExamplesCommand
 from undersigned.ledger.keys import default_name, write_key_file
 from undersigned.ledger.note import Signer, generate_signer_key, is_valid_key_name
 
 
-class Command(BaseCommand):
+class Command(ExamplesCommand):
     help = """Make the Ed25519 key that signs the public log's checkpoints.
 
 The private key goes to --out (created with mode 0600, never overwritten); the

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from undersigned.ops.management.base import ExamplesCommand
+from undersigned.core.management.base import ExamplesCommand
 from undersigned.ops.snapshot import BackupError, backup
 
 

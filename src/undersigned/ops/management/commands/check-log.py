@@ -2,8 +2,8 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
+from undersigned.core.management.base import ExamplesCommand
 from undersigned.ops.integrity import check_log
-from undersigned.ops.management.base import ExamplesCommand
 
 
 class Command(ExamplesCommand):

@@ -5,9 +5,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import CommandError
 
+from undersigned.core.management.base import ExamplesCommand
 from undersigned.ledger.services import LedgerError, _read_state_file
 from undersigned.ops.integrity import check_log
-from undersigned.ops.management.base import ExamplesCommand
 from undersigned.ops.snapshot import (
     BackupError,
     compare_keys,
@@ -29,9 +29,11 @@ The keys configured now must be the backup's: a different UNDERSIGNED_HASH_KEY,
 missing UNDERSIGNED_DATA_KEYS or another log signing key are refused (they
 would break deduplication, hide contact details, or fork the log).
 
+Create the new database first and point DATABASE_URL at it, e.g.
+`createdb undersigned_restored` and DATABASE_URL=postgres://.../undersigned_restored.
+
 examples:
-  createdb undersigned_restored
-  DATABASE_URL=postgres://.../undersigned_restored undersigned restore /backups/2026-11-21
+  undersigned restore /backups/2026-11-21                # into the empty DATABASE_URL
   undersigned restore /backups/2026-11-21 --check-only   # re-check a restored database
 
 Exit status: 0 restored and proven identical, 1 anything else."""

@@ -1,11 +1,12 @@
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import Coalesce
 
+from undersigned.core.management.base import ExamplesCommand
 from undersigned.petitions.models import Petition, Tally
 from undersigned.signing.models import Signature
 
@@ -52,7 +53,7 @@ def drift(petition: Petition) -> list[str]:
     return problems
 
 
-class Command(BaseCommand):
+class Command(ExamplesCommand):
     help = """Prove the tallies equal the signature rows, and report any drift.
 
 examples:

@@ -1,12 +1,11 @@
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
+from undersigned.core.management.base import ExamplesCommand
 from undersigned.sharing.services import ABSORB_BATCH, absorb_log
 
 
-class Command(BaseCommand):
+class Command(ExamplesCommand):
     help = """Sum the whole public log into the charts' hourly counts now.
 
 Pages do this themselves, a bounded batch at a time; run this after restoring
