@@ -112,7 +112,7 @@ _pages: FreshCache[tuple[int, str], PageParts] = register_cache(FreshCache())
 
 def read_page_parts(petition: Petition) -> PageParts:
     verified, awaiting = counts(petition)
-    version = petition.published_version() or petition.current_version()
+    version = cached_signed_text(petition)
     names = public_signatures(petition)
     regions = counts_by_region(petition)
     has_places = any(r.region or any(m.municipality for m in r.municipalities) for r in regions)
@@ -217,10 +217,28 @@ def _public_petition(slug: str) -> Petition:
 
 # The petition itself, by slug, kept like the parts (a 404 is never kept).
 _petitions: FreshCache[str, Petition] = register_cache(FreshCache())
+# The text a signer is shown and signs, per petition.
+_signed_texts: FreshCache[int, TextVersion] = register_cache(FreshCache())
+
+
+def cached_public_petition(slug: str) -> Petition:
+    """A public petition as the page shows it, at most COUNT_CACHE_SECONDS old; 404 if none.
+
+    Shared between threads: callers must not change it.
+    """
+    return _petitions.get(slug, lambda: _public_petition(slug))
+
+
+def cached_signed_text(petition: Petition) -> TextVersion:
+    """The text the page shows and the sign form records, from one copy at most
+    COUNT_CACHE_SECONDS old: a correction reaches both together."""
+    return _signed_texts.get(
+        petition.pk, lambda: petition.published_version() or petition.current_version()
+    )
 
 
 def petition(request: HttpRequest, slug: str) -> HttpResponse:
-    return petition_page(request, _petitions.get(slug, lambda: _public_petition(slug)))
+    return petition_page(request, cached_public_petition(slug))
 
 
 PAGE_SIZE = 200

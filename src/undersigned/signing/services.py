@@ -128,11 +128,13 @@ def sign(
     *,
     added_by: User | None = None,
     source: Source | None = None,
+    version: TextVersion | None = None,
 ) -> Signature:
     """Record a signature (or find the existing one) and queue its confirmation mail.
 
     The visitor always gets the same answer, "check your mail", so the form
-    does not reveal who has signed.
+    does not reveal who has signed. `version` is the text the signer was
+    shown; by default the petition's published (or, for a draft, current) one.
     """
     founder = added_by is not None
     if not _can_take_signatures(petition, founder):
@@ -141,7 +143,8 @@ def sign(
         raise SigningError(gettext("Give the role and municipality you hold on the register."))
     address = normalise_email(request.email)
     digest = keyed_hash("email", address)
-    version = petition.published_version() or petition.current_version()
+    if version is None:
+        version = petition.published_version() or petition.current_version()
     for attempt in range(2):
         try:
             with transaction.atomic():
