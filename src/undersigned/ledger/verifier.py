@@ -48,17 +48,18 @@ import http.client
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, NoReturn, Protocol
+from typing import Any, Final, NoReturn, Protocol, TextIO
 
 from undersigned.ledger import entries as log_entries
 from undersigned.ledger.merkle import (
@@ -199,6 +200,86 @@ def _error_detail(exc: urllib.error.HTTPError) -> str:
     return line[:200]
 
 
+# (stage, done, total), as undersigned.core.progress reports it on the Django side.
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+class ProgressLine:
+    """One line on a terminal, redrawn in place: stage, done/total, rate and ETA.
+
+    Plain stdlib rather than rich (which the server's own commands use): the
+    verifier promises to run on nothing but the standard library and the pure
+    ledger modules, so an auditor can read or copy it whole, and one line is all
+    a run that fetches and hashes the log needs. It draws only when the stream is
+    a terminal; piped, or under --json, stderr stays as it was.
+    """
+
+    INTERVAL: Final = 0.1  # seconds between redraws: a fast log would flood the terminal
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        enabled: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.clock = clock
+        self._stage = ""
+        self._started = 0.0
+        self._drawn_at = 0.0
+        self._width = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = self.clock()
+        if stage != self._stage:
+            self._stage, self._started, self._drawn_at = stage, now, 0.0
+        elif done < total and now - self._drawn_at < self.INTERVAL:
+            return
+        self._drawn_at = now
+        self._draw(self.line(stage, done, total, now - self._started))
+
+    @staticmethod
+    def line(stage: str, done: int, total: int, elapsed: float) -> str:
+        text = f"verify: {stage} {done:,}/{total:,}"
+        if total:
+            text += f" ({100 * done // total}%)"
+        if elapsed > 0 and done:
+            rate = done / elapsed
+            text += f", {rate:,.0f}/s"
+            if done < total:
+                text += f", ETA {_duration((total - done) / rate)}"
+        return text
+
+    def _draw(self, text: str) -> None:
+        # A line wider than the terminal wraps, and \r would then redraw only its tail.
+        width = max(20, shutil.get_terminal_size((80, 24)).columns - 1)
+        text = text[:width]
+        self.stream.write("\r" + text.ljust(self._width))
+        self.stream.flush()
+        self._width = len(text)
+
+    def clear(self) -> None:
+        """Erase the line, so that what is printed next starts on a clean one."""
+        if self.enabled and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+            self._width = 0
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 class _CachingFetcher:
     """Caches tiles and bundles for one run: a tile path's contents never change."""
 
@@ -217,11 +298,16 @@ class _CachingFetcher:
 class _FetcherTileReader:
     """A merkle.TileReader that fetches ``log/<tile path>``."""
 
-    def __init__(self, fetcher: Fetcher) -> None:
+    def __init__(self, fetcher: Fetcher, progress: Progress = _no_progress) -> None:
         self._fetcher = fetcher
+        self._progress = progress
 
     def read_tiles(self, tiles: Sequence[Tile]) -> list[bytes]:
-        return [_get(self._fetcher, "log/" + tile.path) for tile in tiles]
+        found = []
+        for tile in tiles:
+            found.append(_get(self._fetcher, "log/" + tile.path))
+            self._progress("fetching hash tiles", len(found), len(tiles))
+        return found
 
 
 # ---------------------------------------------------------------- the report
@@ -463,7 +549,9 @@ def _check_consistent(
         raise VerifyError(EXIT_FORK, f"{fork} ({exc})") from None
 
 
-def _fetch_entries(fetcher: Fetcher, size: int) -> list[list[bytes]]:
+def _fetch_entries(
+    fetcher: Fetcher, size: int, progress: Progress = _no_progress
+) -> list[list[bytes]]:
     """Every entry bundle the tree of ``size`` leaves needs, decoded but not yet checked."""
     bundles: list[list[bytes]] = []
     for index in range((size + TILE_WIDTH - 1) // TILE_WIDTH):
@@ -473,19 +561,31 @@ def _fetch_entries(fetcher: Fetcher, size: int) -> list[list[bytes]]:
             bundles.append(decode_entry_bundle(_get(fetcher, path)))
         except ValueError as exc:
             raise VerifyError(EXIT_CONTENT, f"{_CONTENT_MISMATCH}: {path}: {exc}") from None
+        progress("fetching entries", index * TILE_WIDTH + width, size)
     return bundles
 
 
-def _check_content(fetcher: Fetcher, checkpoint: Checkpoint) -> list[bytes]:
+def _leaf_hashes(found: Sequence[bytes], progress: Progress) -> list[bytes]:
+    hashes = []
+    for data in found:
+        hashes.append(leaf_hash(data))
+        if len(hashes) % TILE_WIDTH == 0 or len(hashes) == len(found):
+            progress("hashing entries", len(hashes), len(found))
+    return hashes
+
+
+def _check_content(
+    fetcher: Fetcher, checkpoint: Checkpoint, progress: Progress = _no_progress
+) -> list[bytes]:
     """Return the log's entries after checking them against the checkpoint; see module doc."""
     size, root = checkpoint.size, checkpoint.root_hash
-    bundles = _fetch_entries(fetcher, size)
+    bundles = _fetch_entries(fetcher, size, progress)
     found = [data for bundle in bundles for data in bundle]
-    leaf_hashes = [leaf_hash(data) for data in found]
+    leaf_hashes = _leaf_hashes(found, progress)
 
     # The tiles are checked against the signed root before any hash in them is
     # used, so they can say which entry is wrong when the entries' root is.
-    reader = TileHashReader(size, root, _FetcherTileReader(fetcher))
+    reader = TileHashReader(size, root, _FetcherTileReader(fetcher, progress))
     try:
         tiled = reader.read_hashes([stored_hash_index(0, i) for i in range(size)])
     except ProofError as exc:
@@ -540,7 +640,9 @@ def _json(fetcher: Fetcher, path: str) -> Any:
         raise VerifyError(EXIT_USAGE, f"GET {path}: the response is not JSON") from None
 
 
-def _api_counts(fetcher: Fetcher, slugs: Sequence[str]) -> dict[str, int]:
+def _api_counts(
+    fetcher: Fetcher, slugs: Sequence[str], progress: Progress = _no_progress
+) -> dict[str, int]:
     """``verified_count`` of each petition in the log, and of every public petition in the API."""
     result: dict[str, int] = {}
     listing = _json(fetcher, "api/petitions")
@@ -551,7 +653,7 @@ def _api_counts(fetcher: Fetcher, slugs: Sequence[str]) -> dict[str, int]:
             result[item["slug"]] = _verified_count(item, "api/petitions")
         else:
             raise VerifyError(EXIT_USAGE, "GET api/petitions: an item has no slug")
-    for slug in slugs:
+    for done, slug in enumerate(slugs, 1):
         path = "api/petitions/" + urllib.parse.quote(slug, safe="")
         try:
             body = fetcher.get(path)
@@ -566,6 +668,7 @@ def _api_counts(fetcher: Fetcher, slugs: Sequence[str]) -> dict[str, int]:
         except (ValueError, RecursionError):
             raise VerifyError(EXIT_USAGE, f"GET {path}: the response is not JSON") from None
         result[slug] = _verified_count(data, path)
+        progress("comparing counts with the API", done, len(slugs))
     return result
 
 
@@ -595,11 +698,14 @@ def verify(
     *,
     retries: int = API_RETRIES,
     retry_pause: float = 2.0,
+    progress: Progress = _no_progress,
 ) -> Report:
     """Run every check (see the module docstring) and return what was verified.
 
     ``state_path`` None uses :func:`default_state_path`. The state file is
-    written only when everything passed. Raises :class:`VerifyError`.
+    written only when everything passed. ``progress`` is told (stage, done,
+    total) as entries and tiles are fetched and hashed, e.g. a
+    :class:`ProgressLine`. Raises :class:`VerifyError`.
     """
     if isinstance(verifier_key, Verifier):
         verifier = verifier_key
@@ -628,11 +734,11 @@ def verify(
                 cached, previous.size, previous.root_hash, checkpoint, "seen earlier in this run"
             )
         if previous is None or checkpoint != previous:
-            counts = _count(_check_content(cached, checkpoint))
+            counts = _count(_check_content(cached, checkpoint, progress))
         previous = checkpoint
         if not check_api:
             break
-        api = _api_counts(cached, sorted(counts))
+        api = _api_counts(cached, sorted(counts), progress)
         mismatch = _count_mismatch(counts, api)
         if mismatch is None:
             break
@@ -681,6 +787,9 @@ in a state file).
 
 Get the verifier key from somewhere other than the site you are checking
 (it is also served at URL/log/key, but a site could lie about its own key).
+
+On a terminal, one line on standard error shows the progress and an ETA while
+the log is fetched and hashed; piped, or with --json, only the result is printed.
 """
 
 _EPILOG = (
@@ -773,13 +882,18 @@ def main(argv: list[str]) -> int:
             fetcher = HttpFetcher(args.url, timeout=args.timeout)
         except ValueError as exc:
             raise _UsageError(str(exc)) from None
-        report = verify(
-            fetcher,
-            _read_key(args.key),
-            Path(args.state).expanduser() if args.state else None,
-            check_api=not args.no_api,
-            retry_pause=RETRY_PAUSE,
-        )
+        line = ProgressLine(enabled=False if as_json else None)
+        try:
+            report = verify(
+                fetcher,
+                _read_key(args.key),
+                Path(args.state).expanduser() if args.state else None,
+                check_api=not args.no_api,
+                retry_pause=RETRY_PAUSE,
+                progress=line,
+            )
+        finally:
+            line.clear()  # before any message, which then starts on a clean line
     except _UsageError as exc:
         return _fail(EXIT_USAGE, f"{exc} (see --help)", as_json)
     except VerifyError as exc:
