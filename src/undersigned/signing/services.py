@@ -178,11 +178,14 @@ def _sign_locked(
     version: TextVersion,
     added_by: User | None,
 ) -> Signature:
-    existing = (
+    # Most signers are new: asking for the id alone keeps that common answer,
+    # "no row", cheap (a whole row's 30 columns cost more to ask for than to find).
+    found = list(
         Signature.objects.select_for_update(of=("self",))
         .filter(petition=petition, email_hash=digest)
-        .first()
+        .values_list("pk", flat=True)[:1]
     )
+    existing = Signature.objects.get(pk=found[0]) if found else None
     if existing is not None and existing.state not in (State.UNCONFIRMED, State.WITHDRAWN):
         _send_already_signed(existing, request.language)
         return existing
