@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count
 
+from undersigned.core.progress import Report
 from undersigned.ledger import entries, merkle
 from undersigned.ledger.keys import signer
 from undersigned.ledger.models import LogEntry, LogHash, LogState, SignedCheckpoint
@@ -63,7 +64,11 @@ class LogReport:
     problems: list[str] = field(default_factory=list)
 
 
-def check_log(chunk: int = 5000) -> LogReport:
+def _quiet(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def check_log(chunk: int = 5000, progress: Report = _quiet) -> LogReport:
     """Check everything in one pass over the entries, the stored hashes and the checkpoints.
 
     Memory stays small but for the counting, which keeps one integer per
@@ -124,7 +129,10 @@ def check_log(chunk: int = 5000) -> LogReport:
             while pending_checkpoint is not None and pending_checkpoint.size <= frontier.size:
                 check_checkpoint(pending_checkpoint)
                 pending_checkpoint = next(checkpoints, None)
+            if frontier.size % chunk == 0:
+                progress("checking the log", frontier.size, max(report.size, frontier.size))
             yield index, raw
+        progress("checking the log", frontier.size, max(report.size, frontier.size))
 
     try:
         from_log = entries.count(sequenced())

@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.backends.postgresql.client import DatabaseClient
 
+from undersigned.core.progress import Report
 from undersigned.ledger.keys import signer
 from undersigned.ledger.models import LogEntry, LogState, SignedCheckpoint
 
@@ -39,6 +40,10 @@ PG_FILE = "database.pgdump"
 
 class BackupError(Exception):
     """The backup or restore cannot go on; nothing half-done is left behind."""
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    return None
 
 
 class Cursor(Protocol):
@@ -115,7 +120,10 @@ def entries_sql() -> str:
 
 
 def describe(
-    cursor: Cursor, vendor: str, entry_rows: Callable[[], Iterable[tuple[int, bytes]]]
+    cursor: Cursor,
+    vendor: str,
+    entry_rows: Callable[[], Iterable[tuple[int, bytes]]],
+    progress: Report = _quiet,
 ) -> dict[str, Any]:
     """Row counts of every table and a summary of the log, all from one snapshot.
 
@@ -123,10 +131,12 @@ def describe(
     on PostgreSQL), so a log of millions is digested without holding it.
     """
     counts = {}
+    tables = _tables(cursor, vendor)
     # Table names come from the database's own catalog, quoted: no input reaches the SQL.
-    for table in _tables(cursor, vendor):
+    for done, table in enumerate(tables, 1):
         cursor.execute(f"SELECT COUNT(*) FROM {_quote(table)}")  # noqa: S608  # nosec B608
         counts[table] = int(cursor.fetchone()[0])
+        progress("counting rows", done, len(tables))
     log: dict[str, Any] = {"size": 0, "checkpoint_size": 0, "checkpoint_root": "", "digest": ""}
     if LogState._meta.db_table in counts:
         state = _quote(LogState._meta.db_table)
@@ -139,37 +149,47 @@ def describe(
         row = cursor.fetchone()
         if row:
             log["checkpoint_size"], log["checkpoint_root"] = int(row[0]), bytes(row[1]).hex()
-        log["digest"] = log_digest(entry_rows())
+        log["digest"] = log_digest(entry_rows(), progress, log["size"])
     return {"tables": counts, "log": log}
 
 
-def log_digest(rows: Iterable[tuple[int, bytes]]) -> str:
+def log_digest(rows: Iterable[tuple[int, bytes]], progress: Report = _quiet, total: int = 0) -> str:
     """SHA-256 over every sequenced entry and its index: equal digests, identical logs."""
     digest = hashlib.sha256()
+    done = 0
     for index, data in rows:
         raw = bytes(data)
         digest.update(f"{index}:{len(raw)}:".encode() + raw)
+        done += 1
+        if done % 5000 == 0:
+            progress("digesting the log", done, max(total, done))
+    progress("digesting the log", done, max(total, done))
     return digest.hexdigest()
 
 
-def describe_current() -> dict[str, Any]:
+def describe_current(progress: Report = _quiet) -> dict[str, Any]:
     def entry_rows() -> Iterator[tuple[int, bytes]]:
         rows = LogEntry.objects.filter(index__isnull=False).order_by("index")
         for index, data in rows.values_list("index", "data").iterator(chunk_size=5000):
             yield int(index or 0), bytes(data or b"")  # both set once sequenced
 
     with connection.cursor() as cursor:
-        return describe(cursor, connection.vendor, entry_rows)
+        return describe(cursor, connection.vendor, entry_rows, progress)
 
 
 # ------------------------------------------------------------------ backup
 
 
-def _sha256_file(path: Path) -> str:
+def _sha256_file(path: Path, progress: Report = _quiet, stage: str = "checksum") -> str:
     digest = hashlib.sha256()
+    # Reported in MiB: a bar of bytes would count in the billions.
+    total = -(-path.stat().st_size // (1 << 20))
+    done = 0
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
+            done += 1
+            progress(f"{stage} (MiB)", done, total)
     return digest.hexdigest()
 
 
@@ -196,13 +216,16 @@ def _run(command: list[str], env: dict[str, str]) -> None:
         raise BackupError(f"{command[0]} failed (exit {done.returncode}): {done.stderr.strip()}")
 
 
-def _backup_sqlite(target: Path) -> dict[str, Any]:
+def _backup_sqlite(target: Path, progress: Report = _quiet) -> dict[str, Any]:
     source = sqlite3.connect(str(connection.settings_dict["NAME"]), timeout=20)
     copy = sqlite3.connect(str(target))
     try:
         # One step: a single read transaction over the whole copy, so the copy
-        # is one consistent moment while writers carry on (WAL mode).
+        # is one consistent moment while writers carry on (WAL mode). Its
+        # progress is therefore all or nothing.
+        progress("copying the database", 0, 1)
         source.backup(copy)
+        progress("copying the database", 1, 1)
         check = copy.execute("PRAGMA integrity_check").fetchone()[0]
         if check != "ok":
             raise BackupError(f"the copy fails SQLite's integrity check: {check}")
@@ -210,13 +233,14 @@ def _backup_sqlite(target: Path) -> dict[str, Any]:
             copy.cursor(),
             "sqlite",
             lambda: copy.execute(entries_sql()),  # rows as they come
+            progress,
         )
     finally:
         copy.close()
         source.close()
 
 
-def _backup_postgres(target: Path) -> dict[str, Any]:
+def _backup_postgres(target: Path, progress: Report = _quiet) -> dict[str, Any]:
     import psycopg
 
     params = connection.get_connection_params()
@@ -227,7 +251,9 @@ def _backup_postgres(target: Path) -> dict[str, Any]:
         row = conn.execute("SELECT pg_export_snapshot()").fetchone()
         assert row is not None
         # pg_dump joins this transaction's snapshot: the dump and the counts
-        # below see exactly the same rows, whatever commits meanwhile.
+        # below see exactly the same rows, whatever commits meanwhile. It says
+        # nothing of its progress, so neither can we.
+        progress("pg_dump", 0, 1)
         _run(
             [
                 "pg_dump",
@@ -239,6 +265,7 @@ def _backup_postgres(target: Path) -> dict[str, Any]:
             ],
             _pg_env(),
         )
+        progress("pg_dump", 1, 1)
 
         def entry_rows() -> Iterator[tuple[int, bytes]]:
             with conn.cursor(name="undersigned_backup_entries") as entries:
@@ -247,12 +274,12 @@ def _backup_postgres(target: Path) -> dict[str, Any]:
                 yield from entries
 
         with conn.cursor() as cursor:
-            described = describe(cursor, "postgresql", entry_rows)
+            described = describe(cursor, "postgresql", entry_rows, progress)
         conn.execute("COMMIT")
     return described
 
 
-def backup(destination: Path) -> dict[str, Any]:
+def backup(destination: Path, progress: Report = _quiet) -> dict[str, Any]:
     """Write a backup directory; it appears complete or not at all."""
     if destination.exists() and any(destination.iterdir()):
         raise BackupError(f"{destination} exists and is not empty")
@@ -263,10 +290,10 @@ def backup(destination: Path) -> dict[str, Any]:
         vendor = connection.vendor
         if vendor == "sqlite":
             filename = SQLITE_FILE
-            described = _backup_sqlite(partial / filename)
+            described = _backup_sqlite(partial / filename, progress)
         elif vendor == "postgresql":
             filename = PG_FILE
-            described = _backup_postgres(partial / filename)
+            described = _backup_postgres(partial / filename, progress)
         else:
             raise BackupError(f"no backup for the {vendor} engine")
         manifest = {
@@ -274,7 +301,7 @@ def backup(destination: Path) -> dict[str, Any]:
             "engine": vendor,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "file": filename,
-            "sha256": _sha256_file(partial / filename),
+            "sha256": _sha256_file(partial / filename, progress, "checksumming the copy"),
             "keys": key_fingerprints(),
             **described,
         }
@@ -293,7 +320,7 @@ def backup(destination: Path) -> dict[str, Any]:
 # ------------------------------------------------------------------ restore
 
 
-def read_manifest(source: Path) -> dict[str, Any]:
+def read_manifest(source: Path, progress: Report = _quiet) -> dict[str, Any]:
     try:
         manifest: dict[str, Any] = json.loads((source / MANIFEST).read_text())
     except FileNotFoundError:
@@ -305,7 +332,7 @@ def read_manifest(source: Path) -> dict[str, Any]:
     data = source / manifest["file"]
     if not data.exists():
         raise BackupError(f"{data} is missing")
-    if _sha256_file(data) != manifest["sha256"]:
+    if _sha256_file(data, progress, "checking the backup's checksum") != manifest["sha256"]:
         raise BackupError(f"{data} does not match its checksum: the backup is damaged")
     return manifest
 
@@ -315,7 +342,7 @@ def database_is_empty() -> bool:
         return not _tables(cursor, connection.vendor)
 
 
-def restore_database(source: Path, manifest: dict[str, Any]) -> None:
+def restore_database(source: Path, manifest: dict[str, Any], progress: Report = _quiet) -> None:
     vendor = connection.vendor
     if manifest["engine"] != vendor:
         raise BackupError(
@@ -332,12 +359,20 @@ def restore_database(source: Path, manifest: dict[str, Any]) -> None:
         backup_file = sqlite3.connect(f"file:{data}?mode=ro", uri=True)
         live = sqlite3.connect(target, timeout=20)
         try:
-            backup_file.backup(live)
+            # In steps, unlike the backup: nothing else reads or writes either file now.
+            backup_file.backup(
+                live,
+                pages=4096,
+                progress=lambda status, remaining, total: progress(
+                    "restoring the database (pages)", total - remaining, total
+                ),
+            )
         finally:
             live.close()
             backup_file.close()
     else:
         connection.close()
+        progress("pg_restore", 0, 1)
         _run(
             [
                 "pg_restore",
@@ -350,3 +385,4 @@ def restore_database(source: Path, manifest: dict[str, Any]) -> None:
             ],
             _pg_env(),
         )
+        progress("pg_restore", 1, 1)
