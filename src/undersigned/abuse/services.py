@@ -1,11 +1,12 @@
 """Trending sources and bulk invalidation, the moderator's tools against a fraud wave."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -18,6 +19,13 @@ from undersigned.signing.models import Signature
 
 State = Signature.State
 INVALIDATABLE = (State.UNCONFIRMED, State.CONFIRMED, State.NEEDS_REVIEW, State.VERIFIED)
+
+# (stage, done, total): how a long bulk action tells a terminal how far it got.
+Progress = Callable[[str, int, int], None]
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    return None
 
 
 def record_source(signature: Signature, source: Source) -> None:
@@ -74,14 +82,21 @@ def purge_old_sources(now: datetime | None = None) -> int:
     return deleted
 
 
+def matching_sources(
+    petition: Petition, kind: str, value: str, start: datetime, end: datetime
+) -> "QuerySet[SigningSource]":
+    """The sources of one network or mail domain on a petition in [start, end)."""
+    column = "network_hash" if kind == TrendingSource.Kind.NETWORK else "email_domain"
+    return SigningSource.objects.filter(
+        petition=petition, created__gte=start, created__lt=end, **{column: value}
+    )
+
+
 def matching(
     petition: Petition, kind: str, value: str, start: datetime, end: datetime
 ) -> "list[int]":
-    column = "network_hash" if kind == TrendingSource.Kind.NETWORK else "email_domain"
     return list(
-        SigningSource.objects.filter(
-            petition=petition, created__gte=start, created__lt=end, **{column: value}
-        ).values_list("signature_id", flat=True)
+        matching_sources(petition, kind, value, start, end).values_list("signature_id", flat=True)
     )
 
 
@@ -94,6 +109,7 @@ def bulk_invalidate(
     start: datetime,
     end: datetime,
     reason: str,
+    progress: Progress = _quiet,
 ) -> BulkInvalidation:
     """Invalidate every live signature from one source in a time window, with a public reason."""
     reason = reason.strip()
@@ -103,7 +119,10 @@ def bulk_invalidate(
         raise signing.SigningError(gettext("The window must end after it starts."))
     changed: list[list[object]] = []
     with transaction.atomic():
-        for signature_id in matching(petition, kind, value, start, end):
+        found = matching(petition, kind, value, start, end)
+        for done, signature_id in enumerate(found, 1):
+            if done % 100 == 0 or done == len(found):
+                progress("invalidating signatures", done, len(found))
             before = Signature.objects.filter(pk=signature_id).values_list("state", flat=True)
             state = before.first()
             if state not in INVALIDATABLE:
@@ -134,13 +153,17 @@ def bulk_invalidate(
     return action
 
 
-def revert(action: BulkInvalidation, actor: User | AnonymousUser) -> list[int]:
+def revert(
+    action: BulkInvalidation, actor: User | AnonymousUser, progress: Progress = _quiet
+) -> list[int]:
     """Undo a bulk invalidation; returns the signatures that could not be restored."""
     if action.reverted_at is not None:
         raise signing.SigningError(gettext("This bulk invalidation was already undone."))
     skipped: list[int] = []
     with transaction.atomic():
-        for signature_id, state in action.changed:
+        for done, (signature_id, state) in enumerate(action.changed, 1):
+            if done % 100 == 0 or done == len(action.changed):
+                progress("reinstating signatures", done, len(action.changed))
             try:
                 signing.reinstate(int(signature_id), actor, state=str(state))
             except signing.SigningError:
