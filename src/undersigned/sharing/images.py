@@ -1,8 +1,12 @@
 """The link preview image (Open Graph, 1200×630): the title and the verified count.
 
 Pillow only, no Django: the view hands in finished, translated strings.
-Debian's DejaVu fonts are used when installed (fonts-dejavu-core; they cover
-Cyrillic); otherwise Pillow's own font, which covers Latin only.
+The fonts ship with the package (fonts/): DejaVu Sans, Regular and Bold, as
+Debian's fonts-dejavu-core has them, with their licence beside them. Pillow's
+own font covers Latin only, and relying on the system's fonts meant that a
+machine without them drew Russian titles as boxes. DejaVu rather than a font
+package from PyPI: two files and a permissive licence (Bitstream Vera, DejaVu
+changes public domain), no dependency, and the same face the badge names first.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 WIDTH, HEIGHT = 1200, 630
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
 MARGIN = 80
 
 # The site's palette (core/static/undersigned/site.css).
@@ -35,6 +39,7 @@ def font(size: int, *, bold: bool = False, font_dir: Path = FONT_DIR) -> Font:
     try:
         return ImageFont.truetype(str(path), size)
     except OSError:
+        # Only a broken install lacks them; a Latin-only preview beats none.
         return ImageFont.load_default(size)
 
 
