@@ -284,6 +284,8 @@ LANGUAGES = [("en", "English"), ("ru", "Русский")]
 # The project's one catalogue (English source, Russian translation). Its .mo is
 # compiled by `make` from the committed .po, never committed itself.
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our date formats per language, over Django's (undersigned/formats/).
+FORMAT_MODULE_PATH = ["undersigned.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -23,7 +23,7 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.formats import number_format
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, ngettext
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
@@ -57,14 +57,23 @@ def count_text(n: int) -> str:
     return number_format(n, force_grouping=True)
 
 
+def awaiting_text(n: int) -> str:
+    # Russian's verb agrees with the count: "1 ожидает", "5 ожидают".
+    return ngettext("%(counter)s awaiting verification", "%(counter)s awaiting verification", n) % {
+        "counter": count_text(n)
+    }
+
+
 # ------------------------------------------------------------------ badge
 
 
 def _render_badge(slug: str) -> str:
     petition = public_petition(slug)
     verified, awaiting = cached_counts(petition)
-    big = gettext("%(count)s verified") % {"count": count_text(verified)}
-    small = gettext("%(count)s awaiting verification") % {"count": count_text(awaiting)}
+    big = ngettext("%(count)s verified", "%(count)s verified", verified) % {
+        "count": count_text(verified)
+    }
+    small = awaiting_text(awaiting)
     return render_to_string(
         "sharing/badge.svg",
         {
@@ -143,8 +152,8 @@ def preview_image(request: HttpRequest, slug: str) -> HttpResponse:
     preview = images.Preview(
         title=version.title,
         count=count_text(verified),
-        count_label=gettext("verified signatures"),
-        awaiting=gettext("%(count)s awaiting verification") % {"count": count_text(awaiting)},
+        count_label=ngettext("verified signature", "verified signatures", verified),
+        awaiting=awaiting_text(awaiting),
         site=settings.SITE_NAME,
     )
     # Named by everything drawn, so a new count is a new image at once while

@@ -13,9 +13,9 @@ from django import template
 from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, npgettext
 
 from undersigned.petitions.models import Petition
 from undersigned.sharing import charts, services
@@ -28,6 +28,34 @@ register = template.Library()
 @register.simple_tag
 def sharing_live_seconds() -> int:
     return live_seconds()
+
+
+# The words after a count (petition page, embed), by the count's bucket. The
+# same messages as the templates' {% blocktranslate count ... context "signatures" %}.
+COUNT_WORDS = {
+    "verified": lambda n: npgettext("signatures", "verified", "verified", n),
+    "awaiting": lambda n: npgettext(
+        "signatures", "awaiting verification", "awaiting verification", n
+    ),
+}
+# The browser names a count's plural form by its CLDR category (Intl.PluralRules);
+# gettext, by a count. A count in each category, for English and Russian alike:
+# 1 is "one", 2 "few", 5 "many"; "other" (English: not 1; Russian: fractions,
+# never a count) takes the form of 5.
+PLURAL_SAMPLES = {"one": 1, "few": 2, "many": 5, "other": 5}
+
+
+@register.simple_tag
+def plural_forms(bucket: str) -> SafeString:
+    """data-plural-* attributes with every form of the word after a count.
+
+    live.js rewrites the word when it rewrites the count, so that a Russian
+    page going from 1 to 2 says "2 проверенные подписи", not "2 проверенная подпись".
+    """
+    word = COUNT_WORDS[bucket]
+    return format_html_join(
+        "", ' data-plural-{}="{}"', ((name, word(n)) for name, n in PLURAL_SAMPLES.items())
+    )
 
 
 def render_charts(petition: Petition, data: services.Timeline) -> SafeString:

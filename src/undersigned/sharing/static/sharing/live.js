@@ -2,6 +2,11 @@
 // seconds while the page is in view, and writes them into the elements marked
 // data-count="verified" / "awaiting". The page is complete without it: the
 // server rendered the same numbers, and any failure just leaves them.
+//
+// The word after a number follows it ("1 проверенная подпись", "2 проверенные
+// подписи"): the number's parent carries every form of that word, rendered by
+// the server in the page's language as data-plural-one/-few/-many/-other, and
+// the browser's plural rules for that language pick one.
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -13,7 +18,37 @@
   var slowest = 5 * 60 * 1000;
   var delay = every;
   var timer = null;
-  var format = new Intl.NumberFormat(document.documentElement.lang || undefined);
+  var language = document.documentElement.lang || undefined;
+  var format = new Intl.NumberFormat(language);
+  var plurals = window.Intl.PluralRules ? new Intl.PluralRules(language) : null;
+
+  // Only a real change is written: #counts is a polite live region, and
+  // rewriting the same text would have screen readers repeat it.
+  function write(node, text) {
+    if (node.nodeValue !== null) {
+      if (node.nodeValue !== text) {
+        node.nodeValue = text;
+      }
+    } else if (node.textContent !== text) {
+      node.textContent = text;
+    }
+  }
+
+  // The text right after the number, where the server wrote the word.
+  function word(node, value) {
+    var holder = node.parentNode;
+    var after = node.nextSibling;
+    if (!plurals || !holder || !holder.hasAttribute("data-plural-other")) {
+      return;
+    }
+    if (!after || after.nodeType !== 3) {
+      return;
+    }
+    var form =
+      holder.getAttribute("data-plural-" + plurals.select(value)) ||
+      holder.getAttribute("data-plural-other");
+    write(after, " " + form);
+  }
 
   function show(bucket, value) {
     if (typeof value !== "number") {
@@ -22,11 +57,8 @@
     var text = format.format(value);
     var nodes = document.querySelectorAll('[data-count="' + bucket + '"]');
     for (var i = 0; i < nodes.length; i++) {
-      // Only a real change is written: #counts is a polite live region, and
-      // rewriting the same number would have screen readers repeat it.
-      if (nodes[i].textContent !== text) {
-        nodes[i].textContent = text;
-      }
+      write(nodes[i], text);
+      word(nodes[i], value);
     }
   }
 
