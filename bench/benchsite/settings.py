@@ -14,3 +14,8 @@ ROOT_URLCONF = "benchsite.urls"
 # off (the "before" of docs/performance.md).
 if os.environ.get("BENCH_COUNT_CACHE_SECONDS"):
     COUNT_CACHE_SECONDS = float(os.environ["BENCH_COUNT_CACHE_SECONDS"])
+
+# `BENCH_DJANGO_SQLITE=1`: Django's own SQLite backend instead of the product's
+# (one writer per process, core/sqlite/base.py), for the before/after.
+if os.environ.get("BENCH_DJANGO_SQLITE") and DATABASES["default"]["ENGINE"] == "undersigned.core.sqlite":  # noqa: F405
+    DATABASES["default"]["ENGINE"] = "django.db.backends.sqlite3"  # noqa: F405

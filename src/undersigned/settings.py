@@ -174,6 +174,11 @@ def database_settings() -> dict[str, Any]:
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
     if db["ENGINE"] == "django.db.backends.sqlite3":
+        # Django's backend, with one writer per process at a time (core/sqlite/base.py).
+        db["ENGINE"] = "undersigned.core.sqlite"
+        # Tests in memory, as Django does for its own SQLite backend (said
+        # explicitly because test runners only recognise that backend's name).
+        db["TEST"] = {"NAME": ":memory:"}
         db["OPTIONS"] = {
             # IMMEDIATE takes the write lock at BEGIN, so two writers queue on
             # the busy timeout instead of failing with "database is locked".
