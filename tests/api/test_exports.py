@@ -103,3 +103,168 @@ def test_the_export_command_writes_what_the_web_export_serves(
     assert [s["name"] for s in data["signatories"]] == ["Anna Belova"] and data["log_size"] == 3
     with pytest.raises(CommandError, match="no public petition"):
         call_command("export", "nope")
+
+
+AWKWARD = [
+    # (name, shown, role, municipality, region)
+    ("Anna Belova", True, "", "Kolpino", "St Petersburg"),
+    ('Boris "Bob", Jr.', True, "chair, residents' council", "", ""),
+    ("Hidden Person", False, "", "", ""),
+    ("Вера Орлова\nвторая строка", True, "депутат", "Якутск", "Саха (Якутия)"),
+    ("Gleb\r\nZorin; 'quoted'", True, "", "", ""),
+    ("  Leading and trailing  ", True, "", "", ""),
+    ("Removed Person", True, "", "", ""),
+]
+
+
+def test_the_exports_are_pinned_byte_for_byte(
+    client: Client, petition: Petition, organiser: Any, tmp_path: Any, monkeypatch: Any
+) -> None:
+    """The exact bytes of both exports, so that a faster writer cannot change them."""
+    from datetime import UTC, datetime
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from undersigned.ledger.services import latest_checkpoint
+
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC))
+    signatures = []
+    for n, (name, shown, role, municipality, region) in enumerate(AWKWARD):
+        signature = signing.sign(
+            petition,
+            signing.SignRequest(
+                full_name=name,
+                email=f"signer{n}@example.org",
+                show_name=shown,
+                role=role,
+                municipality=municipality,
+                region=region,
+            ),
+        )
+        signatures.append(confirm_now(signature))
+    signing.invalidate(signatures[-1].pk, organiser, reason="forged")
+    run_once()
+    confirmed(petition, "Late Person")  # after the checkpoint: in neither export
+
+    checkpoint = latest_checkpoint()
+    assert checkpoint is not None and checkpoint.size == 9
+    text = petition.published_version().sha256
+    csv_body = (
+        "log_index,time,name,role,municipality,region,text_sha256\r\n"
+        f"1,2025-03-04T05:06:07Z,Anna Belova,,Kolpino,St Petersburg,{text}\r\n"
+        f'2,2025-03-04T05:06:07Z,"Boris ""Bob"", Jr.","chair, residents\' council",,,{text}\r\n'
+        f'4,2025-03-04T05:06:07Z,"Вера Орлова\nвторая строка",'
+        f"депутат,Якутск,Саха (Якутия),{text}\r\n"
+        f"5,2025-03-04T05:06:07Z,\"Gleb\r\nZorin; 'quoted'\",,,,{text}\r\n"
+        f"6,2025-03-04T05:06:07Z,  Leading and trailing  ,,,,{text}\r\n"
+    )
+    response = client.get(f"/p/{petition.slug}/signatories.csv")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="{petition.slug}-signatories.csv-log9"'
+    )
+    assert response["X-Log-Checkpoint-Size"] == "9"
+    assert response["Cache-Control"] == "public, max-age=60"
+    assert body(response) == csv_body
+
+    note = json.dumps(checkpoint.note, ensure_ascii=False)
+    rows = [
+        (1, "Anna Belova", "", "Kolpino", "St Petersburg"),
+        (2, 'Boris \\"Bob\\", Jr.', "chair, residents' council", "", ""),
+        (4, "Вера Орлова\\nвторая строка", "депутат", "Якутск", "Саха (Якутия)"),
+        (5, "Gleb\\r\\nZorin; 'quoted'", "", "", ""),
+        (6, "  Leading and trailing  ", "", "", ""),
+    ]
+    json_body = (
+        f'{{"petition": "{petition.slug}", "checkpoint": {note}, "log_size": 9, "signatories": ['
+        + ",".join(
+            f'\n{{"log_index": {i}, "time": "2025-03-04T05:06:07Z", "name": "{name}", '
+            f'"role": "{role}", "municipality": "{m}", "region": "{r}", '
+            f'"text_sha256": "{text}"}}'
+            for i, name, role, m, r in rows
+        )
+        + "\n]}\n"
+    )
+    response = client.get(f"/p/{petition.slug}/signatories.json")
+    assert response["Content-Type"] == "application/json"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="{petition.slug}-signatories.json-log9"'
+    )
+    assert body(response) == json_body
+
+    target = tmp_path / "out.csv"
+    call_command("export", petition.slug, output=str(target), stderr=StringIO())
+    assert target.read_bytes().decode() == csv_body
+    out = StringIO()
+    call_command("export", petition.slug, stdout=out, stderr=StringIO())
+    assert out.getvalue() == csv_body
+    out = StringIO()
+    call_command("export", petition.slug, format="json", stdout=out, stderr=StringIO())
+    # The command puts log_size before checkpoint; otherwise the same bytes.
+    assert out.getvalue() == json_body.replace(
+        f'"checkpoint": {note}, "log_size": 9', f'"log_size": 9, "checkpoint": {note}'
+    )
+
+
+def test_queries_slices_and_chunks_of_any_size_give_the_same_bytes(
+    client: Client, petition: Petition, organiser: Any, monkeypatch: Any
+) -> None:
+    """Small queries, slices and chunks, against the exports written row by row with decode()."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from undersigned.api import exports
+    from undersigned.ledger import entries
+    from undersigned.ledger.models import LogEntry
+
+    signatures = [
+        confirmed(petition, f"Signer{n} Name, {n}", show=n % 3 != 0, region="Region")
+        for n in range(23)
+    ]
+    for n in (4, 5, 8, 16):
+        signing.invalidate(signatures[n].pk, organiser, reason="forged")
+    run_once()
+
+    removed = set(
+        LogEntry.objects.filter(event="signature.invalidated").values_list(
+            "ref_entry__index", flat=True
+        )
+    )
+    reference = io.StringIO()
+    writer = csv.writer(reference)
+    writer.writerow(exports.COLUMNS)
+    members = []
+    for index, data in (
+        LogEntry.objects.filter(event="signature.verified")
+        .order_by("index")
+        .values_list("index", "data")
+    ):
+        entry = entries.decode(bytes(data))
+        if index in removed or entry.signer is None:
+            continue
+        row = [index, entry.time, *(entry.signer[k] for k in entries.SIGNER_FIELDS), entry.text]
+        writer.writerow(row)
+        members.append(json.dumps(dict(zip(exports.COLUMNS, row, strict=True)), ensure_ascii=False))
+    assert len(members) == 11
+
+    for batch, slice_, chunk in [
+        (4, 3, 40),
+        (1, 1, 1),
+        (7, 400, 64 * 1024),
+        (2000, 400, 64 * 1024),
+    ]:
+        monkeypatch.setattr(exports, "BATCH", batch)
+        monkeypatch.setattr(exports, "SLICE", slice_)
+        monkeypatch.setattr(exports, "CHUNK", chunk)
+        response = client.get(f"/p/{petition.slug}/signatories.csv")
+        chunks = list(response.streaming_content)
+        assert all(chunks) and b"".join(chunks).decode() == reference.getvalue()
+        text = body(client.get(f"/p/{petition.slug}/signatories.json"))
+        assert text.endswith(', "signatories": [\n' + ",\n".join(members) + "\n]}\n")
+        out, err = StringIO(), StringIO()
+        call_command("export", petition.slug, stdout=out, stderr=err)
+        assert out.getvalue() == reference.getvalue()
+        assert "11 signatories as of log size 28" in err.getvalue()

@@ -1,11 +1,11 @@
-import csv
 import json
 from argparse import ArgumentParser, RawDescriptionHelpFormatter
+from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
-from undersigned.api.exports import COLUMNS, signatory_rows
+from undersigned.api.exports import Row, csv_chunks, json_rows, signatory_batches
 from undersigned.core.progress import progress
 from undersigned.ledger.models import LogEntry
 from undersigned.ledger.services import latest_checkpoint
@@ -61,10 +61,19 @@ Exit status: 0 written, 1 unknown petition or unwritable file."""
         written = 0
         # A bar only when the data goes to a file: on a pipe, stdout stays clean.
         with progress(enabled=None if options["output"] else False) as report:
+
+            def counted(batches: Iterable[list[Row]]) -> Iterator[list[Row]]:
+                nonlocal written
+                for rows in batches:
+                    yield rows
+                    written += len(rows)
+                    report("exporting signatories", written, total)
+
+            batches = counted(signatory_batches(petition, size))
             try:
                 if options["format"] == "csv":
-                    writer = csv.writer(out)
-                    writer.writerow(COLUMNS)
+                    for chunk in csv_chunks(batches):
+                        out.write(chunk)
                 else:
                     head = {
                         "petition": petition.slug,
@@ -72,19 +81,8 @@ Exit status: 0 written, 1 unknown petition or unwritable file."""
                         "checkpoint": checkpoint.note if checkpoint else None,
                     }
                     out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "signatories": [')
-                for row in signatory_rows(petition, size):
-                    if options["format"] == "csv":
-                        writer.writerow(row)
-                    else:
-                        out.write(
-                            ("," if written else "")
-                            + "\n"
-                            + json.dumps(dict(zip(COLUMNS, row, strict=True)), ensure_ascii=False)
-                        )
-                    written += 1
-                    if written % 1000 == 0:
-                        report("exporting signatories", written, total)
-                if options["format"] == "json":
+                    for chunk in json_rows(batches):
+                        out.write(chunk)
                     out.write("\n]}\n")
             finally:
                 if out is not self.stdout:
