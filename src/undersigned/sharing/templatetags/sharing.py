@@ -7,6 +7,7 @@ version, verified, awaiting) so that petitions.views stays untouched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import template
@@ -32,7 +33,7 @@ def sharing_live_seconds() -> int:
 
 # The words after a count (petition page, embed), by the count's bucket. The
 # same messages as the templates' {% blocktranslate count ... context "signatures" %}.
-COUNT_WORDS = {
+COUNT_WORDS: dict[str, Callable[[int], str]] = {
     "verified": lambda n: npgettext("signatures", "verified", "verified", n),
     "awaiting": lambda n: npgettext(
         "signatures", "awaiting verification", "awaiting verification", n
