@@ -7,10 +7,13 @@ unless CI=true, where a missing browser is a failure.
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -31,13 +34,11 @@ CHROMIUM_ARGS = [
 ]
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
+PHONE = 360  # the narrowest width the pages are made for
+DESKTOP = 1280
 # Generous for a loaded CI machine; a working page answers in well under a second.
 TIMEOUT_MS = 15_000
 expect.set_options(timeout=10_000)
-
-
-def screenshots_wanted() -> bool:
-    return os.environ.get("UNDERSIGNED_SCREENSHOTS", "") == "1"
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +88,41 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
+
+
+@pytest.fixture
+def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """Pages in fresh profiles of a given width and language (Accept-Language)."""
+    contexts: list[BrowserContext] = []
+
+    def open_page(
+        width: int, *, locale: str = "en-GB", cookies: list[dict[str, Any]] | None = None
+    ) -> Page:
+        context = browser.new_context(
+            viewport={"width": width, "height": 780 if width < 600 else 900},
+            locale=locale,
+            device_scale_factor=1,
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_navigation_timeout(TIMEOUT_MS)
+        if cookies:
+            context.add_cookies(cookies)  # type: ignore[arg-type]
+        contexts.append(context)
+        return context.new_page()
+
+    try:
+        yield open_page
+    finally:
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture
+def demo_site(live_server: Any, settings: Any) -> str:
+    """The live server holding what `undersigned demo` loads, its log sequenced and signed."""
+    from undersigned.core.management.commands.worker import run_once
+
+    settings.SITE_URL = live_server.url
+    call_command("demo", stdout=StringIO())
+    run_once()  # as the worker would: log entries numbered, a checkpoint signed
+    return str(live_server.url)

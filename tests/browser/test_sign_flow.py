@@ -7,7 +7,6 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from tests.browser.conftest import SCREENSHOTS, screenshots_wanted
 from tests.conftest import Inbox, link_in
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition
@@ -78,13 +77,6 @@ def test_visitor_signs_confirms_by_mail_and_is_counted(
     page.goto(url)
     expect(page.get_by_role("heading", name="This link cannot be used")).to_be_visible()
     assert petitions.counts(petition) == (1, 0)
-
-    if screenshots_wanted():
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.goto(f"{live_server.url}/p/{petition.slug}/")
-        for name, width in (("phone", 390), ("desktop", 1280)):
-            page.set_viewport_size({"width": width, "height": 900})
-            page.screenshot(path=str(SCREENSHOTS / f"petition-{name}.png"), full_page=True)
 
 
 def test_signing_and_confirming_by_keyboard_alone(
