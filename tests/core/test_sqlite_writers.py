@@ -5,12 +5,14 @@ directly (whatever database the suite itself runs on), one connection per
 thread, as Django gives every request thread its own.
 """
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import OperationalError
 
 from undersigned.core.sqlite import base
 
@@ -76,17 +78,18 @@ def rows(path: Path) -> list[str]:
 class Second(threading.Thread):
     """A second request thread that wants to write while the first one does."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_timeout: float = 0.05) -> None:
         super().__init__(daemon=True)
         self.path = path
+        self.busy_timeout = busy_timeout
         self.began = threading.Event()
         self.error: BaseException | None = None
 
     def run(self) -> None:
-        # A busy timeout far shorter than the first writer's transaction: were
-        # it waiting in SQLite's busy handler, its BEGIN would fail with
-        # "database is locked"; queued on the turn, it never meets the lock.
-        wrapper = connect(self.path, busy_timeout=0.05)
+        # By default a timeout far shorter than the first writer's transaction:
+        # were it waiting for SQLite's lock, its BEGIN would fail with "database
+        # is locked"; queued on the turn, it never meets the lock.
+        wrapper = connect(self.path, busy_timeout=self.busy_timeout)
         try:
             begin(wrapper)
             self.began.set()
@@ -120,23 +123,39 @@ def test_a_second_writer_begins_when_the_first_ends(database: Path, end: str) ->
     first.close()
 
 
-def test_a_failed_begin_gives_the_turn_back(
-    database: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    broken = connect(database)
+def other_process_writing(path: Path) -> sqlite3.Connection:
+    """Another process's transaction holding SQLite's write lock (a plain connection)."""
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t VALUES ('other')")
+    return other
 
-    def refuse(self: Any) -> None:
-        raise RuntimeError("BEGIN failed")
 
-    monkeypatch.setattr(base.base.DatabaseWrapper, "_start_transaction_under_autocommit", refuse)
-    with pytest.raises(RuntimeError):
-        begin(broken)
-    monkeypatch.undo()
-    assert not broken.holds_write_turn
+def test_a_writer_waits_for_another_processs_transaction(database: Path) -> None:
+    other = other_process_writing(database)
+    second = Second(database, busy_timeout=20)
+    second.start()
+    assert not second.began.wait(0.3)
+    other.execute("COMMIT")
+    assert second.began.wait(10)
+    second.join(10)
+    assert second.error is None
+    assert rows(database) == ["other", "second"]
+    other.close()
+
+
+def test_giving_up_after_the_timeout_gives_the_turn_back(database: Path) -> None:
+    other = other_process_writing(database)
+    impatient = connect(database, busy_timeout=0.1)
+    with pytest.raises(OperationalError, match="locked"):
+        begin(impatient)
+    assert not impatient.holds_write_turn
+    other.execute("COMMIT")
     writer = connect(database)
-    begin(writer)  # would wait for ever if the turn had been kept
+    begin(writer)  # would wait for ever had the turn been kept
     insert(writer, "after")
     writer.commit()
-    assert rows(database) == ["after"]
-    broken.close()
-    writer.close()
+    assert rows(database) == ["other", "after"]
+    for connection in (impatient, writer):
+        connection.close()
+    other.close()
