@@ -59,8 +59,8 @@ def count_text(n: int) -> str:
 
 def awaiting_text(n: int) -> str:
     # Russian's verb agrees with the count: "1 ожидает", "5 ожидают".
-    return ngettext("%(counter)s awaiting verification", "%(counter)s awaiting verification", n) % {
-        "counter": count_text(n)
+    return ngettext("%(n)s awaiting verification", "%(n)s awaiting verification", n) % {
+        "n": count_text(n)
     }
 
 
