@@ -34,6 +34,7 @@ from django.db.models import F
 
 from undersigned.ledger import entries
 from undersigned.ledger.models import LogEntry, LogState, SignedCheckpoint
+from undersigned.ops.bulkload import copy_text
 from undersigned.petitions.models import Petition, Tally
 from undersigned.signing.models import Signature
 
@@ -173,18 +174,6 @@ def rows(cols: Columns, start: int, end: int, sqlite: bool) -> Iterator[list[Any
         yield row
 
 
-def _copy_text(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, bytes | memoryview):
-        return "\\\\x" + bytes(value).hex()
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-
-
 def _load_postgresql(cols: Columns, start: int, end: int) -> None:
     table = Signature._meta.db_table
     column_list = ", ".join(f'"{c}"' for c in cols.columns)
@@ -192,7 +181,7 @@ def _load_postgresql(cols: Columns, start: int, end: int) -> None:
         b = min(end, a + CHUNK)
         buf = io.StringIO()
         for row in rows(cols, a, b, sqlite=False):
-            buf.write("\t".join(map(_copy_text, row)))
+            buf.write("\t".join(map(copy_text, row)))
             buf.write("\n")
         with transaction.atomic(), connection.cursor() as cursor:
             # Keys are valid by construction; skipping the per-row FK triggers is
@@ -315,7 +304,7 @@ def load_log(petition: Petition, start: int, end: int) -> float:
                 cursor.execute("SET LOCAL session_replication_role = replica")
                 buf = io.StringIO()
                 for row in log_rows(a, b):
-                    buf.write("\t".join(map(_copy_text, row)))
+                    buf.write("\t".join(map(copy_text, row)))
                     buf.write("\n")
                 with cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
                     copy.write(buf.getvalue())

@@ -247,7 +247,8 @@ def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
     return convert
 
 
-def _copy_text(value: Any) -> str:
+def copy_text(value: Any) -> str:
+    """A value in PostgreSQL's COPY text format (also used by bench/seed.py)."""
     if value is None:
         return "\\N"
     if isinstance(value, bytes | memoryview):
@@ -269,7 +270,7 @@ def _insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
         if connection.vendor == "postgresql":
             buffer = io.StringIO()
             for line in values:
-                buffer.write("\t".join(map(_copy_text, line)) + "\n")
+                buffer.write("\t".join(map(copy_text, line)) + "\n")
             # Our own table and column names, quoted; the data travels in COPY's stream.
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 copy.write(buffer.getvalue())
