@@ -124,10 +124,20 @@ def signatory_batches(petition: Petition, size: int) -> Iterator[list[Row]]:
 def csv_chunks(batches: Iterable[list[Row]]) -> Iterator[str]:
     """The CSV text, header first, in chunks of about CHUNK characters."""
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
+    write = buffer.write
+    writer = csv.writer(buffer)  # the excel dialect: QUOTE_MINIMAL, ",", '"', "\r\n"
     writer.writerow(COLUMNS)
     for rows in batches:
-        writer.writerows(rows)
+        for row in rows:
+            # csv.writer quotes a field only for a comma, a quote, "\r" or "\n" in
+            # it; a row with none of them is the plain join, made here without
+            # its character-by-character pass (2 µs a row, a quarter of the
+            # export). Anything else goes to csv.writer (test_export_csv.py).
+            line = ",".join(row[1:])
+            if line.count(",") == 5 and '"' not in line and "\n" not in line and "\r" not in line:
+                write(f"{row[0]},{line}\r\n")
+            else:
+                writer.writerow(row)
         if buffer.tell() >= CHUNK:
             yield buffer.getvalue()
             buffer.seek(0)
