@@ -274,3 +274,16 @@ def test_the_command_speaks_json_for_scripts(db: None, tmp_path: Path) -> None:
     assert exited.value.code == 1
     result = json.loads(out.getvalue())
     assert not result["ok"] and result["errors"][0]["line"] == 2
+
+
+def test_with_json_an_unreadable_file_is_reported_in_json(db: None, tmp_path: Path) -> None:
+    out = StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command(
+            "import-register", str(tmp_path / "missing.csv"), register="J", json=True, stdout=out
+        )
+    assert exited.value.code == 1
+    result = json.loads(out.getvalue())
+    assert result["ok"] is False and result["imported"] == 0
+    assert "cannot read" in result["error"]
+    assert not Register.objects.filter(name="J").exists()

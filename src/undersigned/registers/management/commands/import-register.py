@@ -40,7 +40,17 @@ Exit status: 0 imported, 1 the file has bad rows (each printed with its line).""
         try:
             data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
         except OSError as exc:
-            raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+            problem = f"cannot read {path}: {exc.strerror}"
+            if options["json"]:
+                # A script reading the JSON must learn of this failure the same way.
+                self.stdout.write(
+                    json.dumps(
+                        {"ok": False, "register": None, "imported": 0, "error": problem},
+                        ensure_ascii=False,
+                    )
+                )
+                sys.exit(1)
+            raise CommandError(problem) from None
         with progress(enabled=None if not options["json"] else False) as report:
             result = import_register(
                 options["register"], data, description=options["description"], report=report
