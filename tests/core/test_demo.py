@@ -162,3 +162,13 @@ def test_the_demo_leaves_no_mail_to_send_to_its_fictional_people(db: None) -> No
     from undersigned.outbox.models import OutgoingMail
 
     assert not OutgoingMail.objects.exists()
+
+
+def test_quiet_prints_only_working_logins(db: None) -> None:
+    out = StringIO()
+    call_command("demo", quiet=True, stdout=out)
+    lines = out.getvalue().split()
+    logins = dict(zip(lines[::2], lines[1::2], strict=True))
+    assert sorted(logins) == ["admin", "moderator", "organiser"]
+    assert "http" not in out.getvalue()
+    assert log_in(Client(), logins["moderator"]).status_code == 302

@@ -49,16 +49,25 @@ fictional deputies, 18 verified founders and a review queue with spelling varian
 public petition anyone may sign. Safe to run again: it only resets the demo logins.
 
 examples:
-  undersigned demo"""
+  undersigned demo
+  undersigned demo --quiet     # only the logins: "moderator PASSWORD", one per line"""
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--quiet", action="store_true", help="print only the logins")
+        parser.add_argument(
+            "--quiet",
+            action="store_true",
+            help='print only the logins, one "USER PASSWORD" per line',
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not Petition.objects.filter(slug=LETTER_SLUG).exists():
             with transaction.atomic():
                 self.load()
         passwords = self.reset_logins()
+        if options["quiet"]:
+            for name in ("moderator", "organiser", "admin"):
+                self.stdout.write(f"{name} {passwords[name]}")
+            return
         site = settings.SITE_URL
         outbox = settings.EMAIL_HOST and f"SMTP {settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
         self.stdout.write(f"""
