@@ -78,3 +78,21 @@ def test_a_russian_title_and_the_count_are_drawn_as_they_should_be(
         drawn = alone(text, count_face, count_at, images.VERIFIED)
         box = ImageDraw.Draw(drawn).textbbox(count_at, text, font=count_face, anchor="ls")
         assert same_in(tuple(map(int, box)), image, drawn) is expected, text  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_a_count_of_tens_of_millions_stays_inside_the_image(language: str) -> None:
+    from django.utils import translation
+    from django.utils.translation import ngettext
+
+    with translation.override(language):
+        # The label the preview view draws beside the count.
+        label = ngettext("verified signature", "verified signatures", 12_345_678)
+    preview = images.Preview(
+        title=TITLE, count="12 345 678", count_label=label, awaiting="5", site="example.org"
+    )
+    image = png(images.render_preview(preview)).convert("RGB")
+    # Nothing but background in the right margin, where text would run off.
+    margin = image.crop((images.WIDTH - images.MARGIN // 2, 0, images.WIDTH, images.HEIGHT))
+    background = Image.new("RGB", margin.size, images.BACKGROUND)
+    assert ImageChops.difference(margin, background).getbbox() is None

@@ -105,17 +105,18 @@ def render_preview(preview: Preview, *, font_dir: Path = FONT_DIR) -> bytes:
         draw.text((MARGIN, y), line, font=face, fill=INK, anchor="ls")
         y += line_height
 
-    big = font(104, bold=True, font_dir=font_dir)
+    # The count at its full size when it fits with its label; a petition of
+    # tens of millions with a long Russian label gets a smaller one instead of
+    # running off the edge.
+    for count_size, label_size in ((104, 40), (88, 36), (72, 32), (60, 28), (48, 24)):
+        big = font(count_size, bold=True, font_dir=font_dir)
+        label = font(label_size, font_dir=font_dir)
+        label_x = MARGIN + _width(preview.count, big) + 24
+        if label_x + _width(preview.count_label, label) <= MARGIN + text_width:
+            break
     baseline = HEIGHT - 130
     draw.text((MARGIN, baseline), preview.count, font=big, fill=VERIFIED, anchor="ls")
-    label_x = MARGIN + _width(preview.count, big) + 24
-    draw.text(
-        (label_x, baseline),
-        preview.count_label,
-        font=font(40, font_dir=font_dir),
-        fill=INK,
-        anchor="ls",
-    )
+    draw.text((label_x, baseline), preview.count_label, font=label, fill=INK, anchor="ls")
     draw.text(
         (MARGIN, HEIGHT - 62),
         preview.awaiting,
