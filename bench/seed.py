@@ -3,8 +3,9 @@
 Signature i (0-based, per petition) is fully determined by i, so a petition
 can be grown in steps and its tallies computed without reading rows back:
 
-- state: 1% confirmed (awaiting verification: the moderator queue),
-  2% unconfirmed, 97% verified; 80% show their name;
+- state: 1% confirmed (awaiting verification: the moderator queue; 90
+  more among the first thousand, so that 10^3 fills the queue's page too),
+  2% unconfirmed, the rest verified; 80% show their name;
 - place: a third give none, the rest are spread over 200 municipalities in
   20 regions, so every size has the same tally rows;
 - created one millisecond apart, verified a second after.
@@ -45,9 +46,16 @@ POOL = 1000
 CHUNK = 200_000
 
 
+# The first thousand signatures also hold 90 more awaiting review, so that
+# every size from 10^3 up fills the moderator queue's 100-row page and the
+# queue's times compare the same page.
+EXTRA_AWAITING_BELOW = 1000
+EXTRA_AWAITING = range(50, 59)
+
+
 def state_of(i: int) -> str:
     r = i % 100
-    if r == 0:
+    if r == 0 or (i < EXTRA_AWAITING_BELOW and r in EXTRA_AWAITING):
         return Signature.State.CONFIRMED
     if r in (1, 2):
         return Signature.State.UNCONFIRMED
@@ -62,7 +70,15 @@ def place_of(i: int) -> tuple[str, str]:
 def expected_tallies(start: int, end: int) -> Counter[tuple[str, str, str]]:
     """(region, municipality, bucket) → count for signatures start..end-1."""
     counts: Counter[tuple[str, str, str]] = Counter()
-    # The pattern repeats every 300 signatures (lcm of the state and place cycles).
+    # Below EXTRA_AWAITING_BELOW signature by signature; above it the pattern
+    # repeats every 300 signatures (lcm of the state and place cycles).
+    for i in range(start, min(end, EXTRA_AWAITING_BELOW)):
+        bucket = {"verified": "verified", "confirmed": "awaiting"}.get(state_of(i))
+        if bucket is not None:
+            counts[(*place_of(i), bucket)] += 1
+    start = max(start, EXTRA_AWAITING_BELOW)
+    if start >= end:
+        return counts
     period = 300
     full, rest = divmod(end - start, period)
     for i in range(start, start + period):
@@ -237,7 +253,11 @@ def load(petition: Petition, start: int, end: int) -> float:
 def verified_before(i: int) -> int:
     """How many of signatures 0..i-1 are verified (see state_of)."""
     full, rest = divmod(i, 100)
-    return full * 97 + max(0, rest - 3)
+    verified = full * 97 + max(0, rest - 3)
+    full, rest = divmod(min(i, EXTRA_AWAITING_BELOW), 100)
+    extra = full * len(EXTRA_AWAITING)
+    extra += max(0, min(rest, EXTRA_AWAITING.stop) - EXTRA_AWAITING.start)
+    return verified - extra
 
 
 def load_log(petition: Petition, start: int, end: int) -> float:
