@@ -9,7 +9,8 @@ from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.conftest import TIMEOUT_MS
-from undersigned.petitions.models import Petition, Tally
+from tests.sharing.test_embeds import set_counts
+from undersigned.petitions.models import Petition
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,15 +23,6 @@ def russian_page(browser: Browser) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
-
-
-def set_counts(petition: Petition, verified: int, awaiting: int) -> None:
-    Tally.objects.update_or_create(
-        petition=petition,
-        region="",
-        municipality="",
-        defaults={"verified": verified, "awaiting": awaiting},
-    )
 
 
 @pytest.mark.parametrize("where", ["page", "embed"])
