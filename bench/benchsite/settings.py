@@ -17,5 +17,6 @@ if os.environ.get("BENCH_COUNT_CACHE_SECONDS"):
 
 # `BENCH_DJANGO_SQLITE=1`: Django's own SQLite backend instead of the product's
 # (one writer per process, core/sqlite/base.py), for the before/after.
-if os.environ.get("BENCH_DJANGO_SQLITE") and DATABASES["default"]["ENGINE"] == "undersigned.core.sqlite":  # noqa: F405
+_engine = DATABASES["default"]["ENGINE"]  # noqa: F405
+if os.environ.get("BENCH_DJANGO_SQLITE") and _engine == "undersigned.core.sqlite":
     DATABASES["default"]["ENGINE"] = "django.db.backends.sqlite3"  # noqa: F405
