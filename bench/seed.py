@@ -96,7 +96,7 @@ class Columns:
     """Every concrete column of Signature with how row i fills it."""
 
     def __init__(self, petition: Petition) -> None:
-        version = petition.published_version() or petition.current_version()
+        version = petition.shown_version()
         fields = {f.name: f for f in Signature._meta.concrete_fields if not f.primary_key}
         name_field, email_field = fields["full_name"], fields["email"]
         self.names = [
@@ -263,7 +263,7 @@ def verified_before(i: int) -> int:
 def load_log(petition: Petition, start: int, end: int) -> float:
     """Sequenced log entries for the verified signatures start..end-1, and a checkpoint."""
     began = time.perf_counter()
-    version = petition.published_version() or petition.current_version()
+    version = petition.shown_version()
     pool: list[bytes] = []
     for j in range(POOL):
         region, municipality = place_of(j)

@@ -123,7 +123,7 @@ def mint(slug: str, count: str, out: str) -> None:
     tokens, expiry), without the mail.
     """
     petition = Petition.objects.get(slug=slug)
-    version = petition.published_version() or petition.current_version()
+    version = petition.shown_version()
     expires = timezone.now() + timedelta(hours=72)
     raws: list[str] = []
     batch: list[Signature] = []

@@ -60,7 +60,7 @@ class PetitionOut(PetitionSummaryOut):
 
 
 def _public_fields(petition: Petition, verified: int, awaiting: int) -> dict[str, object]:
-    version = petition.published_version() or petition.current_version()
+    version = petition.shown_version()
     return {
         "slug": petition.slug,
         "title": version.title,
@@ -104,7 +104,7 @@ def _read_petition(slug: str) -> dict[str, object]:
         # can fill memory by asking for made-up slugs.
         raise Http404("no such petition")
     verified, awaiting = counts(petition)
-    version = petition.published_version() or petition.current_version()
+    version = petition.shown_version()
     return {
         **_public_fields(petition, verified, awaiting),
         "path": petition.get_absolute_url(),

@@ -149,7 +149,7 @@ class _Rows:
         self.petition = petition
         self.letter = petition.needs_register
         self.state = Signature.State.NEEDS_REVIEW if self.letter else Signature.State.VERIFIED
-        self.version = petition.published_version() or petition.current_version()
+        self.version = petition.shown_version()
         self.now = now
         self.names = fictional_names()
         field = Signature._meta.get_field

@@ -80,6 +80,10 @@ class Petition(models.Model):
     def published_version(self) -> "TextVersion | None":
         return self.versions.filter(published_at__isnull=False).order_by("-number").first()
 
+    def shown_version(self) -> "TextVersion":
+        """The text the public sees and signs: the latest published one, or a draft's current."""
+        return self.published_version() or self.current_version()
+
 
 class TextVersion(models.Model):
     """The text people sign. Frozen once published: a correction is a new version."""

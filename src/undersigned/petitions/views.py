@@ -232,9 +232,7 @@ def cached_public_petition(slug: str) -> Petition:
 def cached_signed_text(petition: Petition) -> TextVersion:
     """The text the page shows and the sign form records, from one copy at most
     COUNT_CACHE_SECONDS old: a correction reaches both together."""
-    return _signed_texts.get(
-        petition.pk, lambda: petition.published_version() or petition.current_version()
-    )
+    return _signed_texts.get(petition.pk, petition.shown_version)
 
 
 def petition(request: HttpRequest, slug: str) -> HttpResponse:

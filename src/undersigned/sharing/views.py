@@ -27,7 +27,7 @@ from django.utils.translation import get_language, ngettext
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
-from undersigned.petitions.models import Petition, TextVersion
+from undersigned.petitions.models import Petition
 from undersigned.petitions.services import FreshCache, cached_counts, register_cache
 from undersigned.sharing import charts, images
 
@@ -47,10 +47,6 @@ def petition_url(petition: Petition) -> str:
     """The canonical address, from SITE_URL: shared links and QR codes must not name
     whichever host a request happened to use."""
     return settings.SITE_URL + petition.get_absolute_url()
-
-
-def shown_version(petition: Petition) -> TextVersion:
-    return petition.published_version() or petition.current_version()
 
 
 def count_text(n: int) -> str:
@@ -77,7 +73,7 @@ def _render_badge(slug: str) -> str:
     return render_to_string(
         "sharing/badge.svg",
         {
-            "title": shown_version(petition).title,
+            "title": petition.shown_version().title,
             "big": big,
             "small": small,
             "layout": charts.badge_layout(big, small),
@@ -103,7 +99,7 @@ def badge(request: HttpRequest, slug: str) -> HttpResponse:
 def _render_embed(slug: str) -> str:
     petition = public_petition(slug)
     verified, awaiting = cached_counts(petition)
-    version = shown_version(petition)
+    version = petition.shown_version()
     context: dict[str, Any] = {
         "petition": petition,
         "title": version.title,
@@ -148,7 +144,7 @@ def embed(request: HttpRequest, slug: str) -> HttpResponse:
 def preview_image(request: HttpRequest, slug: str) -> HttpResponse:
     petition = public_petition(slug)
     verified, awaiting = cached_counts(petition)
-    version = shown_version(petition)
+    version = petition.shown_version()
     preview = images.Preview(
         title=version.title,
         count=count_text(verified),

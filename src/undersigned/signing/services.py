@@ -144,7 +144,7 @@ def sign(
     address = normalise_email(request.email)
     digest = keyed_hash("email", address)
     if version is None:
-        version = petition.published_version() or petition.current_version()
+        version = petition.shown_version()
     for attempt in range(2):
         try:
             with transaction.atomic():
