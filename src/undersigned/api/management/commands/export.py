@@ -1,18 +1,19 @@
 import json
-from argparse import ArgumentParser, RawDescriptionHelpFormatter
+from argparse import ArgumentParser
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
+from django.core.management.base import CommandError, OutputWrapper
 
 from undersigned.api.exports import Row, csv_chunks, json_rows, signatory_batches
+from undersigned.core.management.base import ExamplesCommand
 from undersigned.core.progress import progress
 from undersigned.ledger.models import LogEntry
 from undersigned.ledger.services import latest_checkpoint
 from undersigned.petitions.models import Petition
 
 
-class Command(BaseCommand):
+class Command(ExamplesCommand):
     help = "Export a petition's public signatories, as the latest signed checkpoint proves them."
     epilog = """examples:
   undersigned export kolpino-riverside-park                 # CSV to standard output
@@ -23,11 +24,6 @@ Only signers who chose to be shown are listed, read from the public log up to th
 latest checkpoint (its size is printed to standard error, or in the JSON).
 A progress bar with an ETA is drawn on a terminal when writing to a file.
 Exit status: 0 written, 1 unknown petition or unwritable file."""
-
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        parser = super().create_parser(prog_name, subcommand, epilog=self.epilog, **kwargs)
-        parser.formatter_class = RawDescriptionHelpFormatter
-        return parser
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("slug", help="the petition's slug, as in /p/<slug>/")

@@ -1,16 +1,17 @@
 import json
 import sys
-from argparse import ArgumentParser, RawDescriptionHelpFormatter
+from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError
 
+from undersigned.core.management.base import ExamplesCommand
 from undersigned.core.progress import progress
 from undersigned.registers.services import import_register
 
 
-class Command(BaseCommand):
+class Command(ExamplesCommand):
     help = "Import a CSV register of people eligible to sign. Any bad row imports nothing."
     epilog = """examples:
   undersigned import-register deputies.csv --register "St Petersburg municipal deputies"
@@ -19,11 +20,6 @@ class Command(BaseCommand):
 
 The header must name full_name, role, municipality and region; email is optional.
 Exit status: 0 imported, 1 the file has bad rows (each printed with its line)."""
-
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        parser = super().create_parser(prog_name, subcommand, epilog=self.epilog, **kwargs)
-        parser.formatter_class = RawDescriptionHelpFormatter
-        return parser
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("file", help="CSV file, or - for standard input")
