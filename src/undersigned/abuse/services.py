@@ -82,14 +82,19 @@ def purge_old_sources(now: datetime | None = None) -> int:
     return deleted
 
 
+def sources_in_window(
+    petition: Petition, start: datetime, end: datetime
+) -> "QuerySet[SigningSource]":
+    """The sources of a petition's signatures in [start, end)."""
+    return SigningSource.objects.filter(petition=petition, created__gte=start, created__lt=end)
+
+
 def matching_sources(
     petition: Petition, kind: str, value: str, start: datetime, end: datetime
 ) -> "QuerySet[SigningSource]":
     """The sources of one network or mail domain on a petition in [start, end)."""
     column = "network_hash" if kind == TrendingSource.Kind.NETWORK else "email_domain"
-    return SigningSource.objects.filter(
-        petition=petition, created__gte=start, created__lt=end, **{column: value}
-    )
+    return sources_in_window(petition, start, end).filter(**{column: value})
 
 
 def matching(

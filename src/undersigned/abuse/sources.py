@@ -40,9 +40,13 @@ def network_of(ip: str) -> str:
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
+# Hex digits kept of a client's or network's keyed hash (SigningSource's columns).
+HASH_LENGTH = 32
+
+
 def daily_hash(value: str) -> str:
     # The key changes each day, so yesterday's hashes cannot be linked to today's.
-    return keyed_hash(f"ip:{timezone.now():%Y-%m-%d}", value)[:32]
+    return keyed_hash(f"ip:{timezone.now():%Y-%m-%d}", value)[:HASH_LENGTH]
 
 
 def email_domain(email: str) -> str:

@@ -8,16 +8,14 @@ from django.core.management.base import CommandError
 
 from undersigned.abuse import services
 from undersigned.abuse.forms import BulkInvalidationForm
-from undersigned.abuse.models import BulkInvalidation, SigningSource, TrendingSource
+from undersigned.abuse.models import BulkInvalidation, TrendingSource
+from undersigned.abuse.sources import HASH_LENGTH, email_domain
 from undersigned.core.management.base import ExamplesCommand
 from undersigned.core.progress import progress
 from undersigned.petitions.access import moderated_by
 from undersigned.petitions.models import Petition
 from undersigned.signing.models import Signature
 from undersigned.signing.services import SigningError
-
-# abuse.sources.daily_hash keeps 32 hex digits.
-HASH_LENGTH = 32
 
 # The page's form fields, as this command spells them, for its error messages.
 OPTION_OF = {
@@ -121,7 +119,7 @@ Exit status: 0 done (or --dry-run), 1 nothing changed (the reason is printed).""
         kind = TrendingSource.Kind.NETWORK if options["network"] else TrendingSource.Kind.DOMAIN
         value = options["network"] or options["domain"]
         if kind == TrendingSource.Kind.DOMAIN:
-            value = value.strip().lower().rstrip(".")  # as abuse.sources records domains
+            value = email_domain(value)  # as signatures' sources record it
         # The page's own form, so the CLI accepts and refuses exactly what the page does.
         form = BulkInvalidationForm(
             {
@@ -226,12 +224,9 @@ Exit status: 0 done (or --dry-run), 1 nothing changed (the reason is printed).""
             raise CommandError("--network: give the hash, or at least its first 8 characters")
         found = sorted(
             set(
-                SigningSource.objects.filter(
-                    petition=petition,
-                    created__gte=start,
-                    created__lt=end,
-                    network_hash__startswith=value,
-                ).values_list("network_hash", flat=True)
+                services.sources_in_window(petition, start, end)
+                .filter(network_hash__startswith=value)
+                .values_list("network_hash", flat=True)
             )
         )
         if len(found) > 1:
