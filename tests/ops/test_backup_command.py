@@ -17,6 +17,7 @@ from django.core.management.base import CommandError
 
 from tests.ops.test_integrity import add_verified
 from tests.recording import record_progress
+from undersigned.core.progress import silent
 from undersigned.ops import snapshot
 from undersigned.petitions.models import Petition, Tally
 
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def copy_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    def copy(target: Path, progress: Any = snapshot._quiet) -> dict[str, Any]:
+    def copy(target: Path, progress: Any = silent) -> dict[str, Any]:
         progress("copying the database", 0, 1)
         target.write_bytes(b"a stand-in for the copy\n" * 100)
         progress("copying the database", 1, 1)

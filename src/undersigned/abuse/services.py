@@ -1,6 +1,5 @@
 """Trending sources and bulk invalidation, the moderator's tools against a fraud wave."""
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -12,6 +11,7 @@ from django.utils.translation import gettext
 
 from undersigned.abuse.models import BulkInvalidation, SigningSource, TrendingSource
 from undersigned.abuse.sources import Source
+from undersigned.core.progress import Report, silent
 from undersigned.moderation import audit
 from undersigned.petitions.models import Petition
 from undersigned.signing import services as signing
@@ -21,11 +21,6 @@ State = Signature.State
 INVALIDATABLE = (State.UNCONFIRMED, State.CONFIRMED, State.NEEDS_REVIEW, State.VERIFIED)
 
 # (stage, done, total): how a long bulk action tells a terminal how far it got.
-Progress = Callable[[str, int, int], None]
-
-
-def _quiet(stage: str, done: int, total: int) -> None:
-    return None
 
 
 def record_source(signature: Signature, source: Source) -> None:
@@ -114,7 +109,7 @@ def bulk_invalidate(
     start: datetime,
     end: datetime,
     reason: str,
-    progress: Progress = _quiet,
+    progress: Report = silent,
 ) -> BulkInvalidation:
     """Invalidate every live signature from one source in a time window, with a public reason."""
     reason = reason.strip()
@@ -159,7 +154,7 @@ def bulk_invalidate(
 
 
 def revert(
-    action: BulkInvalidation, actor: User | AnonymousUser, progress: Progress = _quiet
+    action: BulkInvalidation, actor: User | AnonymousUser, progress: Report = silent
 ) -> list[int]:
     """Undo a bulk invalidation; returns the signatures that could not be restored."""
     if action.reverted_at is not None:

@@ -4,21 +4,12 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-
-# (stage description, done, total)
+# (stage description, done, total): how long work tells whoever watches how far it got.
 Report = Callable[[str, int, int], None]
 
 
-def _silent(stage: str, done: int, total: int) -> None:
+def silent(stage: str, done: int, total: int) -> None:
+    """The Report of work nobody watches (the default of every service taking one)."""
     return None
 
 
@@ -28,8 +19,20 @@ def progress(enabled: bool | None = None) -> Iterator[Report]:
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
-        yield _silent
+        yield silent
         return
+    # Only commands on a terminal draw bars: the services importing Report and
+    # silent (loaded by every web process) need not load rich.
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     bars = Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -39,13 +39,12 @@ from django.utils import timezone
 
 from undersigned.core import crypto
 from undersigned.core.hashing import keyed_hasher
+from undersigned.core.progress import Report, silent
 from undersigned.ledger import entries
 from undersigned.ledger import services as ledger
 from undersigned.ledger.models import LogEntry
 from undersigned.petitions.models import Petition, Tally
 from undersigned.signing.models import Signature
-
-Progress = Callable[[str, int, int], None]
 
 CHUNK = 20_000
 # Reserved for documentation (RFC 2606): no mail to these addresses can ever leave.
@@ -121,10 +120,6 @@ class LoadResult:
             "seconds": round(self.seconds, 3),
             "per_second": round(self.added / self.seconds) if self.seconds else None,
         }
-
-
-def _quiet(stage: str, done: int, total: int) -> None:
-    return None
 
 
 def refusal(petition: Petition) -> str | None:
@@ -356,7 +351,7 @@ def load(
     *,
     with_log: bool = False,
     chunk: int = CHUNK,
-    progress: Progress = _quiet,
+    progress: Report = silent,
 ) -> LoadResult:
     """Add `count` fictional signatures to an open petition; see the module docstring."""
     why = refusal(petition)

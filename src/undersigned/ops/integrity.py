@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count
 
-from undersigned.core.progress import Report
+from undersigned.core.progress import Report, silent
 from undersigned.ledger import entries, merkle
 from undersigned.ledger.keys import signer
 from undersigned.ledger.models import LogEntry, LogHash, LogState, SignedCheckpoint
@@ -64,11 +64,7 @@ class LogReport:
     problems: list[str] = field(default_factory=list)
 
 
-def _quiet(stage: str, done: int, total: int) -> None:
-    return None
-
-
-def check_log(chunk: int = 5000, progress: Report = _quiet) -> LogReport:
+def check_log(chunk: int = 5000, progress: Report = silent) -> LogReport:
     """Check everything in one pass over the entries, the stored hashes and the checkpoints.
 
     Memory stays small but for the counting, which keeps one integer per

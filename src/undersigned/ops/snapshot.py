@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.backends.postgresql.client import DatabaseClient
 
-from undersigned.core.progress import Report
+from undersigned.core.progress import Report, silent
 from undersigned.ledger.keys import signer
 from undersigned.ledger.models import LogEntry, LogState, SignedCheckpoint
 
@@ -40,10 +40,6 @@ PG_FILE = "database.pgdump"
 
 class BackupError(Exception):
     """The backup or restore cannot go on; nothing half-done is left behind."""
-
-
-def _quiet(stage: str, done: int, total: int) -> None:
-    return None
 
 
 class Cursor(Protocol):
@@ -123,7 +119,7 @@ def describe(
     cursor: Cursor,
     vendor: str,
     entry_rows: Callable[[], Iterable[tuple[int, bytes]]],
-    progress: Report = _quiet,
+    progress: Report = silent,
 ) -> dict[str, Any]:
     """Row counts of every table and a summary of the log, all from one snapshot.
 
@@ -153,7 +149,7 @@ def describe(
     return {"tables": counts, "log": log}
 
 
-def log_digest(rows: Iterable[tuple[int, bytes]], progress: Report = _quiet, total: int = 0) -> str:
+def log_digest(rows: Iterable[tuple[int, bytes]], progress: Report = silent, total: int = 0) -> str:
     """SHA-256 over every sequenced entry and its index: equal digests, identical logs."""
     digest = hashlib.sha256()
     done = 0
@@ -167,7 +163,7 @@ def log_digest(rows: Iterable[tuple[int, bytes]], progress: Report = _quiet, tot
     return digest.hexdigest()
 
 
-def describe_current(progress: Report = _quiet) -> dict[str, Any]:
+def describe_current(progress: Report = silent) -> dict[str, Any]:
     def entry_rows() -> Iterator[tuple[int, bytes]]:
         rows = LogEntry.objects.filter(index__isnull=False).order_by("index")
         for index, data in rows.values_list("index", "data").iterator(chunk_size=5000):
@@ -180,7 +176,7 @@ def describe_current(progress: Report = _quiet) -> dict[str, Any]:
 # ------------------------------------------------------------------ backup
 
 
-def _sha256_file(path: Path, progress: Report = _quiet, stage: str = "checksum") -> str:
+def _sha256_file(path: Path, progress: Report = silent, stage: str = "checksum") -> str:
     digest = hashlib.sha256()
     # Reported in MiB: a bar of bytes would count in the billions.
     total = -(-path.stat().st_size // (1 << 20))
@@ -216,7 +212,7 @@ def _run(command: list[str], env: dict[str, str]) -> None:
         raise BackupError(f"{command[0]} failed (exit {done.returncode}): {done.stderr.strip()}")
 
 
-def _backup_sqlite(target: Path, progress: Report = _quiet) -> dict[str, Any]:
+def _backup_sqlite(target: Path, progress: Report = silent) -> dict[str, Any]:
     source = sqlite3.connect(str(connection.settings_dict["NAME"]), timeout=20)
     copy = sqlite3.connect(str(target))
     try:
@@ -240,7 +236,7 @@ def _backup_sqlite(target: Path, progress: Report = _quiet) -> dict[str, Any]:
         source.close()
 
 
-def _backup_postgres(target: Path, progress: Report = _quiet) -> dict[str, Any]:
+def _backup_postgres(target: Path, progress: Report = silent) -> dict[str, Any]:
     import psycopg
 
     params = connection.get_connection_params()
@@ -279,7 +275,7 @@ def _backup_postgres(target: Path, progress: Report = _quiet) -> dict[str, Any]:
     return described
 
 
-def backup(destination: Path, progress: Report = _quiet) -> dict[str, Any]:
+def backup(destination: Path, progress: Report = silent) -> dict[str, Any]:
     """Write a backup directory; it appears complete or not at all."""
     if destination.exists() and any(destination.iterdir()):
         raise BackupError(f"{destination} exists and is not empty")
@@ -320,7 +316,7 @@ def backup(destination: Path, progress: Report = _quiet) -> dict[str, Any]:
 # ------------------------------------------------------------------ restore
 
 
-def read_manifest(source: Path, progress: Report = _quiet) -> dict[str, Any]:
+def read_manifest(source: Path, progress: Report = silent) -> dict[str, Any]:
     try:
         manifest: dict[str, Any] = json.loads((source / MANIFEST).read_text())
     except FileNotFoundError:
@@ -342,7 +338,7 @@ def database_is_empty() -> bool:
         return not _tables(cursor, connection.vendor)
 
 
-def restore_database(source: Path, manifest: dict[str, Any], progress: Report = _quiet) -> None:
+def restore_database(source: Path, manifest: dict[str, Any], progress: Report = silent) -> None:
     vendor = connection.vendor
     if manifest["engine"] != vendor:
         raise BackupError(

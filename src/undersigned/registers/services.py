@@ -1,11 +1,11 @@
 """Importing a register: all rows or none."""
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
 
 from undersigned.core.hashing import keyed_hash
+from undersigned.core.progress import Report, silent
 from undersigned.registers.csv_import import RowError, parse_register_csv
 from undersigned.registers.matching import name_key, place_key
 from undersigned.registers.models import Register, RegisterEntry
@@ -22,16 +22,12 @@ class ImportResult:
         return not self.errors
 
 
-def _quiet(stage: str, done: int, total: int) -> None:
-    return None
-
-
 def import_register(
     name: str,
     data: bytes,
     *,
     description: str = "",
-    report: Callable[[str, int, int], None] = _quiet,
+    report: Report = silent,
 ) -> ImportResult:
     """Add the people in a CSV file to the register called `name` (created if new).
 
