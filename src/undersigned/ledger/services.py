@@ -53,22 +53,41 @@ def record_petition_event(
     return LogEntry.objects.create(petition=petition, event=event, payload=payload)
 
 
+def verification_payload(
+    petition: Petition,
+    version: TextVersion,
+    at: datetime,
+    *,
+    name: str,
+    role: str,
+    place: tuple[str, str],
+    show_name: bool,
+) -> tuple[dict[str, Any], bytes | None]:
+    """A verified signature's log payload, and the salt of its commitment if the name is hidden."""
+    region, municipality = place
+    signer_fields = entries.signer_fields(name, role, municipality, region)
+    payload = _base(entries.SIGNATURE_VERIFIED, petition, version, at)
+    if show_name:
+        payload["signer"] = signer_fields
+        return payload, None
+    salt = entries.new_salt()
+    payload["commitment_hex"] = entries.commitment(salt, signer_fields)
+    return payload, salt
+
+
 def record_verification(signature: Signature) -> str:
     """Log a signature that now counts; returns the raw key of its receipt."""
-    region, municipality = signature.place()
-    signer_fields = entries.signer_fields(signature.full_name, signature.role, municipality, region)
-    payload = _base(
-        entries.SIGNATURE_VERIFIED,
+    payload, salt = verification_payload(
         signature.petition,
         signature.text_version,
         signature.verified_at or timezone.now(),
+        name=signature.full_name,
+        role=signature.role,
+        place=signature.place(),
+        show_name=signature.show_name,
     )
-    if signature.show_name:
-        payload["signer"] = signer_fields
-    else:
-        salt = entries.new_salt()
+    if salt is not None:
         signature.log_salt = salt
-        payload["commitment_hex"] = entries.commitment(salt, signer_fields)
     raw, digest = new_token()
     entry = LogEntry.objects.create(
         petition=signature.petition,

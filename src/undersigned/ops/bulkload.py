@@ -174,19 +174,15 @@ class _Rows:
         salt = None
         payload: dict[str, Any] | None = None
         if verified:
-            # As ledger.services.record_verification writes it.
-            fields = entries.signer_fields(name, role, municipality, region)
-            payload = {
-                "event": entries.SIGNATURE_VERIFIED,
-                "petition": self.petition.slug,
-                "text_sha256": self.version.sha256,
-                "time": self.now.isoformat(),
-            }
-            if show_name:
-                payload["signer"] = fields
-            else:
-                salt = entries.new_salt()
-                payload["commitment_hex"] = entries.commitment(salt, fields)
+            payload, salt = ledger.verification_payload(
+                self.petition,
+                self.version,
+                self.now,
+                name=name,
+                role=role,
+                place=(region, municipality),
+                show_name=show_name,
+            )
         row = {
             "id": pk,
             "petition": self.petition.pk,
