@@ -34,7 +34,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from undersigned.core import crypto
@@ -44,6 +43,7 @@ from undersigned.ledger import entries
 from undersigned.ledger import services as ledger
 from undersigned.ledger.models import LogEntry
 from undersigned.petitions.models import Petition, Tally
+from undersigned.petitions.services import add_to_tally
 from undersigned.signing.models import Signature
 
 CHUNK = 20_000
@@ -296,14 +296,6 @@ def _reserve_ids(model: type[models.Model], n: int) -> list[int]:
         return list(range(start, start + n))
 
 
-def _add_to_tallies(petition: Petition, column: str, places: Counter[tuple[str, str]]) -> None:
-    for (region, municipality), n in sorted(places.items()):
-        tally, _ = Tally.objects.get_or_create(
-            petition=petition, region=region, municipality=municipality
-        )
-        Tally.objects.filter(pk=tally.pk).update(**{column: F(column) + n})
-
-
 def _load_chunk(rows: _Rows, start: int, end: int) -> int:
     """Signatures start..end-1 of the run, their log entries and tallies; returns entries added."""
     n = end - start
@@ -337,7 +329,9 @@ def _load_chunk(rows: _Rows, start: int, end: int) -> int:
         _insert(Signature, signatures)
         if logged:
             _insert(LogEntry, logged)
-        _add_to_tallies(rows.petition, "verified" if verified else "awaiting", places)
+        column = "verified" if verified else "awaiting"
+        for place, n in sorted(places.items()):
+            add_to_tally(rows.petition.pk, place, column, n)
     return len(logged)
 
 

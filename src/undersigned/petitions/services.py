@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -133,6 +133,22 @@ def close_expired(now: datetime | None = None) -> int:
         except PetitionError:
             continue  # closed by hand in the meantime
     return closed
+
+
+def add_to_tally(petition_id: int, place: tuple[str, str], column: str, delta: int) -> None:
+    """Move one place's "verified" or "awaiting" count by delta, creating its row if new.
+
+    One UPDATE when the row exists (the common case), so that a busy place's
+    row is locked only by that statement, to the end of the transaction.
+    """
+    region, municipality = place
+    row = Tally.objects.filter(petition_id=petition_id, region=region, municipality=municipality)
+    if row.update(**{column: F(column) + delta}):
+        return
+    tally, _ = Tally.objects.get_or_create(
+        petition_id=petition_id, region=region, municipality=municipality
+    )
+    Tally.objects.filter(pk=tally.pk).update(**{column: F(column) + delta})
 
 
 def counts(petition: Petition) -> tuple[int, int]:

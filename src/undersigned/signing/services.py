@@ -6,7 +6,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -17,7 +16,8 @@ from undersigned.ledger import entries as log_entries
 from undersigned.ledger import services as ledger
 from undersigned.moderation import audit
 from undersigned.outbox.services import enqueue
-from undersigned.petitions.models import Petition, Tally, TextVersion
+from undersigned.petitions.models import Petition, TextVersion
+from undersigned.petitions.services import add_to_tally
 from undersigned.registers.emails import normalise_email
 from undersigned.registers.models import RegisterEntry
 from undersigned.signing.models import Signature
@@ -59,23 +59,12 @@ def bucket(state: str) -> str | None:
     return None
 
 
-def _add_to_tally(petition_id: int, place: tuple[str, str], column: str, delta: int) -> None:
-    region, municipality = place
-    row = Tally.objects.filter(petition_id=petition_id, region=region, municipality=municipality)
-    if row.update(**{column: F(column) + delta}):
-        return
-    tally, _ = Tally.objects.get_or_create(
-        petition_id=petition_id, region=region, municipality=municipality
-    )
-    Tally.objects.filter(pk=tally.pk).update(**{column: F(column) + delta})
-
-
 def _save(signature: Signature) -> None:
     """Save the row, then move its tallies: the busy tally row is locked last, so
     confirmations of one petition hold it only for the commit (docs/performance.md)."""
     signature.save()
     for args in signature.tally_moves:
-        _add_to_tally(*args)
+        add_to_tally(*args)
     signature.tally_moves = []
 
 
