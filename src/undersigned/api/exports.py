@@ -158,7 +158,7 @@ def json_rows(batches: Iterable[list[Row]]) -> Iterator[str]:
 
 
 def _petition_and_checkpoint(slug: str) -> tuple[Petition, SignedCheckpoint | None]:
-    petition = Petition.objects.exclude(status=Petition.Status.DRAFT).filter(slug=slug).first()
+    petition = Petition.objects.public().filter(slug=slug).first()
     if petition is None:
         raise Http404("no such petition")
     return petition, latest_checkpoint()

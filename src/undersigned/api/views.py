@@ -89,7 +89,7 @@ def _summary(request: HttpRequest, petition: Petition) -> dict[str, object]:
     }
 
 
-PUBLIC = Petition.objects.exclude(status=Petition.Status.DRAFT).select_related("register")
+PUBLIC = Petition.objects.public().select_related("register")
 
 
 @api.get("/petitions", response=list[PetitionSummaryOut], summary="List public petitions")

@@ -11,6 +11,12 @@ from django.utils.translation import pgettext_lazy
 from undersigned.registers.models import Register
 
 
+class PetitionQuerySet(models.QuerySet["Petition"]):
+    def public(self) -> "PetitionQuerySet":
+        """The petitions anyone may see: all but drafts."""
+        return self.exclude(status=Petition.Status.DRAFT)
+
+
 class Petition(models.Model):
     class Kind(models.TextChoices):
         PETITION = "petition", _("Petition")
@@ -52,6 +58,8 @@ class Petition(models.Model):
     # tallies and the public log stay.
     retention_days = models.PositiveIntegerField(default=90)
     purged_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PetitionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-opened_at", "-created"]

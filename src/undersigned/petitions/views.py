@@ -5,7 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
@@ -25,7 +25,6 @@ from undersigned.registers.matching import name_found
 from undersigned.signing.forms import SignForm
 from undersigned.signing.models import Signature
 
-PUBLIC = ~Q(status=Petition.Status.DRAFT)
 NAMES_ON_PAGE = 500
 
 
@@ -211,8 +210,9 @@ def _page_context(petition: Petition, parts: PageParts, form: SignForm | None) -
     }
 
 
-def _public_petition(slug: str) -> Petition:
-    return get_object_or_404(Petition.objects.filter(PUBLIC), slug=slug)
+def public_petition(slug: str) -> Petition:
+    """A petition anyone may see, by slug, read now; 404 for drafts and unknown slugs."""
+    return get_object_or_404(Petition.objects.public(), slug=slug)
 
 
 # The petition itself, by slug, kept like the parts (a 404 is never kept).
@@ -226,7 +226,7 @@ def cached_public_petition(slug: str) -> Petition:
 
     Shared between threads: callers must not change it.
     """
-    return _petitions.get(slug, lambda: _public_petition(slug))
+    return _petitions.get(slug, lambda: public_petition(slug))
 
 
 def cached_signed_text(petition: Petition) -> TextVersion:
@@ -275,7 +275,7 @@ def signatories(request: HttpRequest, slug: str) -> HttpResponse:
     `?q=` finds names in any script or transliteration ("Ксения Линдстрем"
     for "Kseniya Lindstrem"), by the keys register matching compares.
     """
-    petition = get_object_or_404(Petition.objects.filter(PUBLIC), slug=slug)
+    petition = public_petition(slug)
     try:
         after = max(0, int(request.GET.get("after", "0")))
     except ValueError:

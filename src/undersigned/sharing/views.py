@@ -19,7 +19,6 @@ from csp.decorators import csp_replace
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.formats import number_format
@@ -29,18 +28,13 @@ from django.views.decorators.http import require_GET
 
 from undersigned.petitions.models import Petition
 from undersigned.petitions.services import FreshCache, cached_counts, register_cache
+from undersigned.petitions.views import public_petition
 from undersigned.sharing import charts, images
-
-PUBLIC = Petition.objects.exclude(status=Petition.Status.DRAFT)
 
 BADGE_CACHE = "public, max-age=10"
 PREVIEW_CACHE = "public, max-age=60"
 PREVIEW_KEEP_SECONDS = 600
 QR_CACHE = "public, max-age=86400"  # the address it encodes never changes
-
-
-def public_petition(slug: str) -> Petition:
-    return get_object_or_404(PUBLIC, slug=slug)
 
 
 def petition_url(petition: Petition) -> str:

@@ -1,14 +1,18 @@
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from undersigned.abuse import limits
 from undersigned.abuse.sources import is_disposable, source_of
-from undersigned.petitions.models import Petition
-from undersigned.petitions.views import cached_public_petition, cached_signed_text, petition_page
+from undersigned.petitions.views import (
+    cached_public_petition,
+    cached_signed_text,
+    petition_page,
+    public_petition,
+)
 from undersigned.signing import services
 from undersigned.signing.forms import SignForm
 
@@ -72,7 +76,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def signed(request: HttpRequest, slug: str) -> HttpResponse:
-    petition = get_object_or_404(Petition.objects.exclude(status=Petition.Status.DRAFT), slug=slug)
+    petition = public_petition(slug)
     return render(request, "signing/check_mail.html", {"petition": petition})
 
 

@@ -31,11 +31,7 @@ Exit status: 0 written, 1 unknown petition or unwritable file."""
         parser.add_argument("-o", "--output", help="file to write (default: standard output)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        petition = (
-            Petition.objects.exclude(status=Petition.Status.DRAFT)
-            .filter(slug=options["slug"])
-            .first()
-        )
+        petition = Petition.objects.public().filter(slug=options["slug"]).first()
         if petition is None:
             raise CommandError(f"no public petition with slug {options['slug']!r}", returncode=1)
         checkpoint = latest_checkpoint()
