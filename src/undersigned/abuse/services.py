@@ -23,20 +23,24 @@ INVALIDATABLE = (State.UNCONFIRMED, State.CONFIRMED, State.NEEDS_REVIEW, State.V
 # (stage, done, total): how a long bulk action tells a terminal how far it got.
 
 
+def source_row(petition_id: int, source: Source) -> SigningSource:
+    """A signature's source row, unsaved and not yet linked to its signature."""
+    return SigningSource(
+        petition_id=petition_id,
+        client_hash=source.client_hash,
+        network_hash=source.network_hash,
+        email_domain=source.email_domain,
+        created=timezone.now(),
+    )
+
+
 def record_source(signature: Signature, source: Source) -> None:
     # One INSERT ... ON CONFLICT instead of update_or_create's six statements:
-    # this runs inside every signing transaction.
+    # this runs inside every signing transaction that is not a new signer's.
+    row = source_row(signature.petition_id, source)
+    row.signature = signature
     SigningSource.objects.bulk_create(
-        [
-            SigningSource(
-                signature=signature,
-                petition_id=signature.petition_id,
-                client_hash=source.client_hash,
-                network_hash=source.network_hash,
-                email_domain=source.email_domain,
-                created=timezone.now(),
-            )
-        ],
+        [row],
         update_conflicts=True,
         unique_fields=["signature"],
         update_fields=["petition", "client_hash", "network_hash", "email_domain", "created"],

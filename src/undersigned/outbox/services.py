@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
 
 
-def enqueue(
+def compose(
     kind: str,
     to: str,
     template: str,
@@ -24,7 +24,7 @@ def enqueue(
     *,
     language: str | None = None,
 ) -> OutgoingMail:
-    """Render a mail now and queue it; the caller's transaction decides whether it exists.
+    """Render a mail, unsaved: whoever saves it decides, by their transaction, whether it exists.
 
     The template's first line is the subject, the rest the body. It is written
     in the recipient's language (e.g. the one they signed in), not in whatever
@@ -33,13 +33,27 @@ def enqueue(
     with translation.override(language or settings.LANGUAGE_CODE):
         text = render_to_string(template, {"site_name": settings.SITE_NAME, **context})
     subject, _, body = text.strip().partition("\n")
-    return OutgoingMail.objects.create(
+    return OutgoingMail(
         kind=kind,
         to=to,
         subject=subject.strip()[:300],
         body=body.strip() + "\n",
         next_attempt_at=timezone.now(),
     )
+
+
+def enqueue(
+    kind: str,
+    to: str,
+    template: str,
+    context: dict[str, object],
+    *,
+    language: str | None = None,
+) -> OutgoingMail:
+    """Render a mail now and queue it; the caller's transaction decides whether it exists."""
+    mail = compose(kind, to, template, context, language=language)
+    mail.save(force_insert=True)
+    return mail
 
 
 def backoff(attempts: int) -> timedelta:
