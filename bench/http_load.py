@@ -473,11 +473,12 @@ def compare_servers(db: str, args: argparse.Namespace) -> str:
     site, slug, _ = open_site(db, args)
     rows = []
     try:
-        for config in args.servers.split(","):
+        for n, config in enumerate(args.servers.split(",")):
             kind, _, shape = config.rpartition(":")
             workers, threads = (int(x) for x in shape.split("x"))
             server = Server(site, workers=workers, threads=threads, server=kind or "gunicorn")
-            tag = config.replace(":", "")  # part of the run's addresses
+            # Part of the run's addresses: a shape listed twice still signs anew.
+            tag = f"{config.replace(':', '')}n{n}"
             with server:
                 csrf = csrf_env(server, slug, tag)
                 warm(server, slug, {**csrf, "BENCH_RUN": f"warm{tag}"})
