@@ -221,14 +221,16 @@ class FreshCache(Generic[K, V]):
 
     MAX_KEYS = 2000
 
-    def __init__(self) -> None:
+    def __init__(self, share: float = 1.0) -> None:
+        # A cache may keep its copies for only a share of the limit: one that is
+        # cheap to read and polled for the newest count (the count JSON).
+        self.share = share
         self._copies: dict[K, _Copy[V]] = {}
         self._locks: dict[K, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    @staticmethod
-    def max_age() -> float:
-        return float(getattr(settings, "COUNT_CACHE_SECONDS", 1.0))
+    def max_age(self) -> float:
+        return float(getattr(settings, "COUNT_CACHE_SECONDS", 1.0)) * self.share
 
     def get(self, key: K, read: Callable[[], V]) -> V:
         limit = self.max_age()
