@@ -61,6 +61,13 @@ examples:
                 str(options["threads"]),
                 "--graceful-timeout",
                 "10",
+                # Each response closes its connection, so every request is
+                # accepted by whichever worker is free: kept-alive connections
+                # stay with the worker that took them, and a few busy ones (a
+                # proxy's pool, a load test) left one worker idle while the
+                # other queued (docs/performance.md, I).
+                "--keep-alive",
+                "0",
                 # No access log: confirmation and withdrawal URLs carry one-time tokens.
             ]
         )
