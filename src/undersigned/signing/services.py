@@ -172,25 +172,8 @@ def _sign_new(
     here already; `sign` then takes the general path, which finds it. Petitions
     bound to a register and founders' signatures always take the general path.
     """
-    confirm_raw, confirm_hash = new_token()
-    withdraw_raw, withdraw_hash = new_token()
-    signature = Signature(
-        petition=petition,
-        text_version_id=version.pk,
-        email_hash=digest,
-        full_name=request.full_name,
-        email=address,
-        show_name=request.show_name,
-        role=request.role,
-        municipality=request.municipality,
-        region=request.region,
-        evidence_url=request.evidence_url,
-        language=request.language,
-        state=State.UNCONFIRMED,
-        confirm_token_hash=confirm_hash,
-        withdraw_token_hash=withdraw_hash,
-        confirm_token_expires=timezone.now() + timedelta(hours=settings.CONFIRMATION_TTL_HOURS),
-    )
+    signature = Signature(petition=petition, email_hash=digest)
+    confirm_raw, withdraw_raw = _take_request(signature, request, address, version)
     mail = compose(
         "confirm",
         address,
@@ -234,6 +217,39 @@ def _official_entry(petition: Petition, digest: str) -> RegisterEntry | None:
     ).first()
 
 
+def _take_request(
+    signature: Signature,
+    request: SignRequest,
+    address: str,
+    version: TextVersion,
+    entry: RegisterEntry | None = None,
+) -> tuple[str, str]:
+    """Fill a new or re-used row from the request, unconfirmed with fresh links.
+
+    Returns the raw confirmation and withdrawal tokens, which only the mail carries.
+    """
+    signature.text_version_id = version.pk
+    signature.full_name = request.full_name
+    signature.email = address
+    signature.show_name = request.show_name
+    signature.role = request.role
+    signature.municipality = request.municipality
+    signature.region = entry.region if entry else request.region
+    signature.evidence_url = request.evidence_url
+    signature.language = request.language
+    signature.register_entry = entry
+    signature.sent_to_official_contact = entry is not None
+    signature.state = State.UNCONFIRMED
+    signature.state_reason = ""
+    signature.ended_at = None
+    confirm_raw, signature.confirm_token_hash = new_token()
+    withdraw_raw, signature.withdraw_token_hash = new_token()
+    signature.confirm_token_expires = timezone.now() + timedelta(
+        hours=settings.CONFIRMATION_TTL_HOURS
+    )
+    return confirm_raw, withdraw_raw
+
+
 def _sign_locked(
     petition: Petition,
     request: SignRequest,
@@ -256,27 +272,9 @@ def _sign_locked(
 
     signature = existing or Signature(petition=petition, email_hash=digest)
     entry = _official_entry(petition, digest)
-    signature.text_version_id = version.pk
-    signature.full_name = request.full_name
-    signature.email = address
-    signature.show_name = request.show_name
-    signature.role = request.role
-    signature.municipality = request.municipality
-    signature.region = entry.region if entry else request.region
-    signature.evidence_url = request.evidence_url
-    signature.language = request.language
-    signature.register_entry = entry
-    signature.sent_to_official_contact = entry is not None
+    confirm_raw, withdraw_raw = _take_request(signature, request, address, version, entry)
     signature.is_founder = signature.is_founder or added_by is not None
     signature.added_by = signature.added_by or added_by
-    signature.state = State.UNCONFIRMED
-    signature.state_reason = ""
-    signature.ended_at = None
-    confirm_raw, signature.confirm_token_hash = new_token()
-    withdraw_raw, signature.withdraw_token_hash = new_token()
-    signature.confirm_token_expires = timezone.now() + timedelta(
-        hours=settings.CONFIRMATION_TTL_HOURS
-    )
     _save(signature)
     enqueue(
         "confirm",
