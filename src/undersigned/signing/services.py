@@ -16,6 +16,7 @@ from undersigned.core.inserts import Dependent, insert_if_new
 from undersigned.ledger import entries as log_entries
 from undersigned.ledger import services as ledger
 from undersigned.moderation import audit
+from undersigned.outbox.models import OutgoingMail
 from undersigned.outbox.services import compose, enqueue
 from undersigned.petitions.models import Petition, TextVersion
 from undersigned.petitions.services import add_to_tally
@@ -174,13 +175,7 @@ def _sign_new(
     """
     signature = Signature(petition=petition, email_hash=digest)
     confirm_raw, withdraw_raw = _take_request(signature, request, address, version)
-    mail = compose(
-        "confirm",
-        address,
-        "signing/mail/confirm.txt",
-        _confirm_mail_context(signature, petition, version, confirm_raw, withdraw_raw),
-        language=signature.language,
-    )
+    mail = _confirm_mail(signature, petition, version, confirm_raw, withdraw_raw)
     dependents = [Dependent(mail)]
     if source is not None:
         from undersigned.abuse.services import source_row
@@ -191,22 +186,29 @@ def _sign_new(
     return signature
 
 
-def _confirm_mail_context(
+def _confirm_mail(
     signature: Signature,
     petition: Petition,
     version: TextVersion,
     confirm_raw: str,
     withdraw_raw: str,
-) -> dict[str, object]:
-    return {
-        "signature": signature,
-        "petition": petition,
-        "title": version.title,
-        "confirm_url": _link("confirm", confirm_raw),
-        "withdraw_url": _link("withdraw", withdraw_raw),
-        "ttl_hours": settings.CONFIRMATION_TTL_HOURS,
-        "founder": signature.is_founder,
-    }
+) -> OutgoingMail:
+    """The signature's confirmation mail, unsaved: its caller writes it with the row."""
+    return compose(
+        "confirm",
+        signature.email,
+        "signing/mail/confirm.txt",
+        {
+            "signature": signature,
+            "petition": petition,
+            "title": version.title,
+            "confirm_url": _link("confirm", confirm_raw),
+            "withdraw_url": _link("withdraw", withdraw_raw),
+            "ttl_hours": settings.CONFIRMATION_TTL_HOURS,
+            "founder": signature.is_founder,
+        },
+        language=signature.language,
+    )
 
 
 def _official_entry(petition: Petition, digest: str) -> RegisterEntry | None:
@@ -276,13 +278,7 @@ def _sign_locked(
     signature.is_founder = signature.is_founder or added_by is not None
     signature.added_by = signature.added_by or added_by
     _save(signature)
-    enqueue(
-        "confirm",
-        address,
-        "signing/mail/confirm.txt",
-        _confirm_mail_context(signature, petition, version, confirm_raw, withdraw_raw),
-        language=signature.language,
-    )
+    _confirm_mail(signature, petition, version, confirm_raw, withdraw_raw).save(force_insert=True)
     return signature
 
 
