@@ -191,7 +191,7 @@ def make_petition() -> tuple[Any, Any]:
 
 def signer_payload(petition: Any, version: Any, i: int, at: datetime) -> dict[str, Any]:
     """The payload record_verification writes for a signer who shows their name."""
-    from undersigned.ledger import entries
+    from undersigned.tlog import entries
 
     return {
         "event": entries.SIGNATURE_VERIFIED,
@@ -210,8 +210,9 @@ def load(n: int, petition: Any, version: Any) -> bool:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from undersigned.ledger import entries, merkle, services
+    from undersigned.ledger import services
     from undersigned.ledger.models import LogEntry, LogState
+    from undersigned.tlog import entries, merkle
 
     store = merkle.MemoryHashStore()
     base = datetime(2025, 1, 1, tzinfo=UTC)
@@ -256,8 +257,8 @@ def insert_rows(
     """SQLite: executemany with values prepared by the model fields (bulk_create was ~5x slower)."""
     from django.db import connection
 
-    from undersigned.ledger import entries
     from undersigned.ledger.models import LogEntry, LogHash
+    from undersigned.tlog import entries
 
     payload_field = LogEntry._meta.get_field("payload")
     created = LogEntry._meta.get_field("created").get_db_prep_value(now, connection)
@@ -289,8 +290,8 @@ def copy_rows(
 ) -> None:
     from django.db import connection
 
-    from undersigned.ledger import entries
     from undersigned.ledger.models import LogEntry, LogHash
+    from undersigned.tlog import entries
 
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
@@ -319,8 +320,8 @@ def add_pending(petition: Any, version: Any, count: int) -> None:
     """Insert pending entries as record_verification would, outside any timing."""
     from django.utils import timezone
 
-    from undersigned.ledger import entries
     from undersigned.ledger.models import LogEntry
+    from undersigned.tlog import entries
 
     now = timezone.now()
     LogEntry.objects.bulk_create(
@@ -364,8 +365,9 @@ def rollback(n: int) -> None:
     from django.conf import settings
     from django.db import connection, transaction
 
-    from undersigned.ledger import merkle, services
+    from undersigned.ledger import services
     from undersigned.ledger.models import LogEntry, LogHash, LogState, SignedCheckpoint
+    from undersigned.tlog import merkle
 
     with transaction.atomic():
         LogEntry.objects.filter(index__gte=n).delete()
@@ -394,7 +396,8 @@ class Reads:
         self.size = 0
 
     def run(self, k: int) -> dict[str, list[float]]:
-        from undersigned.ledger import merkle, services
+        from undersigned.ledger import services
+        from undersigned.tlog import merkle
 
         latest = services.latest_checkpoint()
         assert latest is not None
@@ -451,7 +454,8 @@ def profile(n: int, petition: Any, version: Any, dump: str | None) -> None:
     """
     from django.test import Client
 
-    from undersigned.ledger import merkle, services
+    from undersigned.ledger import services
+    from undersigned.tlog import merkle
 
     def show(title: str, fn: Callable[[], object]) -> None:
         profiler = cProfile.Profile()

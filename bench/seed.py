@@ -33,11 +33,11 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import F
 
-from undersigned.ledger import entries
 from undersigned.ledger.models import LogEntry, LogState, SignedCheckpoint
 from undersigned.ops.bulkload import copy_text
 from undersigned.petitions.models import Petition, Tally
 from undersigned.signing.models import Signature
+from undersigned.tlog import entries
 
 REGIONS = [f"Region {r:02d}" for r in range(20)]
 PLACES = [(region, f"{region} district {m}") for region in REGIONS for m in range(10)]

@@ -14,12 +14,12 @@ from tests.conftest import link_in, second_factor_login
 from undersigned.abuse.models import BulkInvalidation, SigningSource, TrendingSource
 from undersigned.abuse.services import detect_trending, purge_old_sources
 from undersigned.core.management.commands.worker import run_once
-from undersigned.ledger import entries
 from undersigned.ledger.models import LogEntry
 from undersigned.moderation.models import AuditEvent
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition
 from undersigned.signing.models import Signature
+from undersigned.tlog import entries
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,6 @@ from tests.conftest import confirm_now, second_factor_login
 from tests.recording import record_progress
 from undersigned.abuse.models import BulkInvalidation, SigningSource
 from undersigned.abuse.sources import Source
-from undersigned.ledger import entries
 from undersigned.ledger import services as ledger
 from undersigned.ledger.models import LogEntry
 from undersigned.moderation.models import AuditEvent
@@ -25,6 +24,7 @@ from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition
 from undersigned.signing import services as signing
 from undersigned.signing.models import Signature
+from undersigned.tlog import entries
 
 pytestmark = pytest.mark.django_db
 

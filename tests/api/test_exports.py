@@ -9,9 +9,9 @@ from django.test import Client
 from tests.conftest import confirm_now
 from undersigned.core.management.commands.worker import run_once
 from undersigned.ledger.keys import signer
-from undersigned.ledger.note import open_note
 from undersigned.petitions.models import Petition
 from undersigned.signing import services as signing
+from undersigned.tlog.note import open_note
 
 pytestmark = pytest.mark.django_db
 
@@ -217,8 +217,8 @@ def test_queries_slices_and_chunks_of_any_size_give_the_same_bytes(
     from django.core.management import call_command
 
     from undersigned.api import exports
-    from undersigned.ledger import entries
     from undersigned.ledger.models import LogEntry
+    from undersigned.tlog import entries
 
     signatures = [
         confirmed(petition, f"Signer{n} Name, {n}", show=n % 3 != 0, region="Region")

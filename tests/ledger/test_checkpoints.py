@@ -8,12 +8,13 @@ from unittest import mock
 import pytest
 from django.db import transaction
 
-from undersigned.ledger import merkle, services
+from undersigned.ledger import services
 from undersigned.ledger.keys import signer
 from undersigned.ledger.models import LogEntry, LogHash, LogState, SignedCheckpoint
-from undersigned.ledger.note import open_note
 from undersigned.petitions.models import Petition
 from undersigned.signing import services as signing
+from undersigned.tlog import merkle
+from undersigned.tlog.note import open_note
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,13 +7,13 @@ from django.contrib.auth.models import User
 
 from tests.conftest import confirm_now
 from undersigned.core.management.commands.worker import run_once
-from undersigned.ledger import entries
 from undersigned.ledger.models import LogEntry
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition
 from undersigned.signing import services as signing
 from undersigned.signing.models import Signature
 from undersigned.signing.tokens import new_token
+from undersigned.tlog import entries
 
 pytestmark = pytest.mark.django_db
 

@@ -9,11 +9,11 @@ from django.test import Client
 
 from tests.conftest import link_in
 from undersigned.core.management.commands.worker import run_once
-from undersigned.ledger import entries, merkle
 from undersigned.ledger.models import LogEntry
-from undersigned.ledger.note import Verifier, open_note
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition
+from undersigned.tlog import entries, merkle
+from undersigned.tlog.note import Verifier, open_note
 
 pytestmark = pytest.mark.django_db
 

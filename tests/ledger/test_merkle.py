@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from undersigned.ledger.merkle import (
+from undersigned.tlog.merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
     Checkpoint,

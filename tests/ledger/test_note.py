@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
-from undersigned.ledger.merkle import Checkpoint, leaf_hash
-from undersigned.ledger.note import (
+from undersigned.tlog.merkle import Checkpoint, leaf_hash
+from undersigned.tlog.note import (
     NoteError,
     Signature,
     Signer,

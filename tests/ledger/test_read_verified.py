@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from undersigned.ledger import entries
+from undersigned.tlog import entries
 
 TEXT = "ab" * 32
 AT = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)

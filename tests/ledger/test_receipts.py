@@ -7,9 +7,9 @@ from django.test import Client
 
 from tests.conftest import body_of, link_in
 from undersigned.core.management.commands.worker import run_once
-from undersigned.ledger import entries
-from undersigned.ledger.note import Signer, sign_note
 from undersigned.petitions.models import Petition
+from undersigned.tlog import entries
+from undersigned.tlog.note import Signer, sign_note
 
 pytestmark = pytest.mark.django_db
 

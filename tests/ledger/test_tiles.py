@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from undersigned.ledger.merkle import (
+from undersigned.tlog.merkle import (
     ENTRIES_LEVEL,
     HASH_SIZE,
     MAX_TILE_LEVEL,

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from undersigned.ledger import entries as log_entries
-from undersigned.ledger import verifier as v
-from undersigned.ledger.merkle import (
+from undersigned.tlog import entries as log_entries
+from undersigned.tlog import verifier as v
+from undersigned.tlog.merkle import (
     ENTRIES_LEVEL,
     TILE_HEIGHT,
     TILE_WIDTH,
@@ -32,7 +32,7 @@ from undersigned.ledger.merkle import (
     prove_tree,
     tile_hashes,
 )
-from undersigned.ledger.note import Signer, Verifier, open_note, sign_note
+from undersigned.tlog.note import Signer, Verifier, open_note, sign_note
 
 ORIGIN = "petitions.example.org/log"
 SIGNER = Signer(ORIGIN, bytes(range(32)))
@@ -613,7 +613,7 @@ def test_command_runs_without_django() -> None:
 
 def test_verifier_imports_nothing_of_django() -> None:
     code = (
-        "import sys, undersigned.ledger.verifier;"
+        "import sys, undersigned.tlog.verifier;"
         "bad = [m for m in sys.modules if m == 'django' or m.startswith(('django.', 'ninja'))];"
         "print(bad); sys.exit(1 if bad else 0)"
     )

@@ -6,14 +6,15 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from undersigned.ledger import merkle, services
+from undersigned.ledger import services
 from undersigned.ledger.keys import signer
 from undersigned.ledger.models import LogEntry, LogHash, LogState, SignedCheckpoint
-from undersigned.ledger.note import sign_note
-from undersigned.ledger.verifier import HttpFetcher, VerifyError, verify
 from undersigned.petitions.models import Petition
 from undersigned.signing import services as signing
 from undersigned.signing.tokens import new_token
+from undersigned.tlog import merkle
+from undersigned.tlog.note import sign_note
+from undersigned.tlog.verifier import HttpFetcher, VerifyError, verify
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.ledger.test_verifier import SIZE, VKEY, Site
-from undersigned.ledger import verifier as v
+from undersigned.tlog import verifier as v
 
 
 class Terminal(io.StringIO):

@@ -14,10 +14,8 @@ from django.test import Client
 from tests.conftest import make_petition
 from tests.recording import record_progress
 from undersigned.core.management.commands.worker import run_once
-from undersigned.ledger import entries
 from undersigned.ledger.keys import signer
 from undersigned.ledger.models import LogEntry
-from undersigned.ledger.verifier import FetchError, verify
 from undersigned.ops.bulkload import EMAIL_DOMAIN, PLACES, fictional_names, load
 from undersigned.ops.integrity import check_log
 from undersigned.petitions import services as petitions
@@ -26,6 +24,8 @@ from undersigned.petitions.models import Petition
 from undersigned.registers.emails import normalise_email
 from undersigned.signing import services as signing
 from undersigned.signing.models import Signature
+from undersigned.tlog import entries
+from undersigned.tlog.verifier import FetchError, verify
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,6 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from undersigned.ledger import merkle
 from undersigned.ledger import services as ledger
 from undersigned.ledger.models import LogEntry, LogHash, SignedCheckpoint
 from undersigned.ops.integrity import check_log
@@ -15,6 +14,7 @@ from undersigned.petitions.models import Petition
 from undersigned.signing import services as signing
 from undersigned.signing.models import Signature
 from undersigned.signing.tokens import new_token
+from undersigned.tlog import merkle
 
 pytestmark = pytest.mark.django_db
 

@@ -7,12 +7,12 @@ from django.test import Client
 
 from tests.conftest import body_of, link_in
 from undersigned.core.management.commands.worker import run_once
-from undersigned.ledger import entries
 from undersigned.ledger.models import LogEntry
 from undersigned.outbox.models import OutgoingMail
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition
 from undersigned.signing.models import Signature
+from undersigned.tlog import entries
 
 pytestmark = pytest.mark.django_db
 

@@ -24,9 +24,9 @@ import pytest
 
 from tests.conftest import free_port
 from tests.scenarios.harness import Load, Site, SmtpServer, get_json, kill, wait_for
-from undersigned.ledger import entries as log_entries
-from undersigned.ledger import merkle
-from undersigned.ledger.note import Verifier, open_note
+from undersigned.tlog import entries as log_entries
+from undersigned.tlog import merkle
+from undersigned.tlog.note import Verifier, open_note
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ streams with constant memory but for the set of removed indexes.
 
 Speed (docs/performance.md, G): the target is 100,000 rows/s for a petition
 of millions, so the per-row path is kept short. Entries are read
-back with ledger.entries.read_verified, a parse of bytes the server checked
+back with tlog.entries.read_verified, a parse of bytes the server checked
 when it sequenced them, rather than re-checked with the verifier's decode;
 rows are plain tuples; the text is written by one csv.writer into a buffer
 and handed on in chunks of about 64 KB rather than row by row. The bytes are
@@ -23,10 +23,10 @@ from django.db.models import F
 from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
-from undersigned.ledger import entries as log_entries
 from undersigned.ledger.models import LogEntry, SignedCheckpoint
 from undersigned.ledger.services import latest_checkpoint
 from undersigned.petitions.models import Petition
+from undersigned.tlog import entries as log_entries
 
 COLUMNS = ["log_index", "time", "name", "role", "municipality", "region", "text_sha256"]
 Row = tuple[int, str, str, str, str, str, str]

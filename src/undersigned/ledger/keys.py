@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from undersigned.ledger.note import NoteError, Signer, generate_signer_key
+from undersigned.tlog.note import NoteError, Signer, generate_signer_key
 
 
 def default_name() -> str:

@@ -16,7 +16,7 @@ class LogEntry(models.Model):
         "signing.Signature", models.SET_NULL, null=True, blank=True, related_name="log_entries"
     )
     event = models.CharField(max_length=40)
-    # The arguments of ledger.entries.encode, but for `ref`, which names a
+    # The arguments of tlog.entries.encode, but for `ref`, which names a
     # leaf index that may not exist yet when the row is written.
     payload = models.JSONField()
     ref_entry = models.ForeignKey(

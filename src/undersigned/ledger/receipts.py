@@ -13,8 +13,8 @@ from typing import Any, Final
 
 from django.utils.translation import gettext
 
-from undersigned.ledger import entries, merkle
-from undersigned.ledger.note import NoteError, Verifier, open_note
+from undersigned.tlog import entries, merkle
+from undersigned.tlog.note import NoteError, Verifier, open_note
 
 FORMAT: Final = "undersigned-receipt/1"
 

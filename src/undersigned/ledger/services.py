@@ -13,13 +13,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from undersigned.ledger import entries, merkle
 from undersigned.ledger.keys import signer
 from undersigned.ledger.models import LogEntry, LogHash, LogState, SignedCheckpoint
-from undersigned.ledger.note import sign_note
 from undersigned.petitions.models import Petition, TextVersion
 from undersigned.signing.models import Signature
 from undersigned.signing.tokens import new_token
+from undersigned.tlog import entries, merkle
+from undersigned.tlog.note import sign_note
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,12 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from undersigned.ledger import merkle, receipts
+from undersigned.ledger import receipts
 from undersigned.ledger.keys import signer
 from undersigned.ledger.models import LogEntry, SignedCheckpoint
 from undersigned.ledger.services import DbHashReader, latest_checkpoint
 from undersigned.signing.tokens import token_hash
+from undersigned.tlog import merkle
 
 YEAR = "public, max-age=31536000, immutable"
 

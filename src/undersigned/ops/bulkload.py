@@ -39,12 +39,12 @@ from django.utils import timezone
 from undersigned.core import crypto
 from undersigned.core.hashing import keyed_hasher
 from undersigned.core.progress import Report, silent
-from undersigned.ledger import entries
 from undersigned.ledger import services as ledger
 from undersigned.ledger.models import LogEntry
 from undersigned.petitions.models import Petition, Tally
 from undersigned.petitions.services import add_to_tally
 from undersigned.signing.models import Signature
+from undersigned.tlog import entries
 
 CHUNK = 20_000
 # Reserved for documentation (RFC 2606): no mail to these addresses can ever leave.

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from django.db.models import Count
 
 from undersigned.core.progress import Report, silent
-from undersigned.ledger import entries, merkle
 from undersigned.ledger.keys import signer
 from undersigned.ledger.models import LogEntry, LogHash, LogState, SignedCheckpoint
-from undersigned.ledger.note import NoteError, open_note
 from undersigned.petitions.models import Petition
 from undersigned.signing.models import Signature
+from undersigned.tlog import entries, merkle
+from undersigned.tlog.note import NoteError, open_note
 
 
 class Frontier:

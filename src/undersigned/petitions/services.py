@@ -15,10 +15,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from undersigned.ledger import entries
 from undersigned.ledger import services as ledger
 from undersigned.moderation import audit
 from undersigned.petitions.models import Petition, Tally, TextVersion
+from undersigned.tlog import entries
 
 Status = Petition.Status
 Actor = User | AnonymousUser | None

@@ -37,7 +37,6 @@ from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from undersigned.ledger import entries
 from undersigned.ledger.models import LogEntry
 from undersigned.petitions.models import Petition
 from undersigned.petitions.services import cached_counts_by_region
@@ -45,6 +44,7 @@ from undersigned.sharing.charts import HourCount
 from undersigned.sharing.models import HourlyCount, LogCursor
 from undersigned.signing.models import Signature
 from undersigned.signing.services import AWAITING_STATES
+from undersigned.tlog import entries
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,6 @@ from django.utils.translation import gettext
 from undersigned.abuse.sources import Source
 from undersigned.core.hashing import keyed_hash
 from undersigned.core.inserts import Dependent, insert_if_new
-from undersigned.ledger import entries as log_entries
 from undersigned.ledger import services as ledger
 from undersigned.moderation import audit
 from undersigned.outbox.models import OutgoingMail
@@ -24,6 +23,7 @@ from undersigned.registers.emails import normalise_email
 from undersigned.registers.models import RegisterEntry
 from undersigned.signing.models import Signature
 from undersigned.signing.tokens import new_token, token_hash
+from undersigned.tlog import entries as log_entries
 
 State = Signature.State
 AWAITING_STATES = (State.CONFIRMED, State.NEEDS_REVIEW)

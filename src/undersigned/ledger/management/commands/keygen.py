@@ -7,7 +7,7 @@ from django.core.management.base import CommandError
 
 from undersigned.core.management.base import ExamplesCommand
 from undersigned.ledger.keys import default_name, write_key_file
-from undersigned.ledger.note import Signer, generate_signer_key, is_valid_key_name
+from undersigned.tlog.note import Signer, generate_signer_key, is_valid_key_name
 
 
 class Command(ExamplesCommand):

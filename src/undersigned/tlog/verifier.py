@@ -33,8 +33,8 @@ Exit codes (``main``; :class:`VerifyError` carries the same numbers):
 ====  ====================================================================
 
 Pure: this module uses the standard library and the server-independent
-modules :mod:`undersigned.ledger.merkle`, :mod:`~undersigned.ledger.note` and
-:mod:`~undersigned.ledger.entries`, never Django or the server's code, so it
+modules :mod:`undersigned.tlog.merkle`, :mod:`~undersigned.tlog.note` and
+:mod:`~undersigned.tlog.entries`, never Django or the server's code, so it
 runs anywhere the package is installed, with no settings and no database.
 The format it checks is specified in ``docs/log-format.md``.
 """
@@ -61,8 +61,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, NoReturn, Protocol, TextIO
 
-from undersigned.ledger import entries as log_entries
-from undersigned.ledger.merkle import (
+from undersigned.tlog import entries as log_entries
+from undersigned.tlog.merkle import (
     HASH_SIZE,
     TILE_WIDTH,
     Checkpoint,
@@ -76,7 +76,7 @@ from undersigned.ledger.merkle import (
     root_from_leaf_hashes,
     stored_hash_index,
 )
-from undersigned.ledger.note import NoteError, Verifier, open_note
+from undersigned.tlog.note import NoteError, Verifier, open_note
 
 OK: Final = 0
 EXIT_USAGE: Final = 1
