@@ -19,7 +19,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -102,6 +102,35 @@ def _key_hash(name: str, encoded_key: bytes) -> int:
 def ed25519_key_id(name: str, public_key: bytes) -> int:
     """Return the key id: SHA-256(name || 0x0A || 0x01 || public key)[:4] as a big-endian uint32."""
     return _key_hash(name, bytes([ALG_ED25519]) + bytes(public_key))
+
+
+class NoteVerifier(Protocol):
+    """What :func:`open_note` needs of a key: Ed25519 :class:`Verifier` or a cosigner's.
+
+    The timestamped cosignature keys of c2sp.org/tlog-cosignature (in
+    :mod:`undersigned.tlog.cosignature`) fit it too, so one note parser
+    checks a log's signature and its witnesses' cosignatures alike.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def key_id(self) -> int: ...
+
+    def verify(self, message: bytes, signature: bytes) -> bool: ...
+
+
+class NoteSigner(Protocol):
+    """What :func:`sign_note` needs of a key: Ed25519 :class:`Signer` or a cosigner's."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def key_id(self) -> int: ...
+
+    def sign(self, message: bytes) -> bytes: ...
 
 
 class Verifier:
@@ -251,7 +280,7 @@ def _check_text(text: str) -> None:
         raise NoteError("malformed note: text must be UTF-8 without control characters")
 
 
-def sign_note(text: str, signers: Sequence[Signer], existing: Sequence[Signature] = ()) -> str:
+def sign_note(text: str, signers: Sequence[NoteSigner], existing: Sequence[Signature] = ()) -> str:
     """Return ``text`` signed by each signer.
 
     ``existing`` signatures (say, the log's own when a witness cosigns) are
@@ -278,7 +307,7 @@ def sign_note(text: str, signers: Sequence[Signer], existing: Sequence[Signature
     return text + "\n" + "".join(sig.line() for sig in (*kept, *fresh))
 
 
-def open_note(message: str | bytes, verifiers: Sequence[Verifier]) -> tuple[str, list[Signature]]:
+def open_note(message: str | bytes, verifiers: Sequence[NoteVerifier]) -> tuple[str, list[Signature]]:
     """Verify a signed note and return its text and the signatures that verified.
 
     As Go's note.Open: signatures from keys not among ``verifiers`` are
@@ -304,7 +333,7 @@ def open_note(message: str | bytes, verifiers: Sequence[Verifier]) -> tuple[str,
     if not block.endswith("\n"):
         raise NoteError("malformed note: signatures must end in a newline")
 
-    known: dict[tuple[str, int], list[Verifier]] = {}
+    known: dict[tuple[str, int], list[NoteVerifier]] = {}
     for verifier in verifiers:
         known.setdefault((verifier.name, verifier.key_id), []).append(verifier)
 
