@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 from django.contrib.auth.models import User
 from django.test import Client
 
+from undersigned.core import custody
 from undersigned.core.management.commands.worker import run_once
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition, TextVersion
@@ -120,6 +121,18 @@ def ledger_state(settings: Any, tmp_path: Any) -> Any:
     """Each test's log starts empty, so the last-signed checkpoint is remembered per test."""
     settings.LEDGER_STATE_FILE = tmp_path / "ledger-state.json"
     return settings.LEDGER_STATE_FILE
+
+
+# One custody key for the whole run: the site's, as an operator would set it.
+# The private half is the moderators'; tests that play a moderator open with it.
+CUSTODY_IDENTITY, CUSTODY_RECIPIENT = custody.new_identity()
+
+
+@pytest.fixture(autouse=True)
+def site_custody_key(settings: Any) -> str:
+    """The site's custody key is set (the recipient); returns the private half."""
+    settings.CUSTODY_RECIPIENT = CUSTODY_RECIPIENT
+    return CUSTODY_IDENTITY
 
 
 def free_port() -> int:

@@ -87,6 +87,18 @@ UNDERSIGNED_DATA_KEYS = os.environ.get("UNDERSIGNED_DATA_KEYS") or (
 if PRODUCTION and not UNDERSIGNED_DATA_KEYS:
     raise ImproperlyConfigured("UNDERSIGNED_DATA_KEYS must be set when UNDERSIGNED_PRODUCTION=1")
 
+# The public half of the site's custody key (age1…): what the server no longer
+# needs is sealed to it, and only the moderators who hold the private half,
+# off the server, can open it (docs/security.md). A petition may have its own.
+CUSTODY_RECIPIENT = os.environ.get("UNDERSIGNED_CUSTODY_RECIPIENT", "").strip()
+if CUSTODY_RECIPIENT:
+    from undersigned.core.custody import CustodyError, check_recipient
+
+    try:
+        check_recipient(CUSTODY_RECIPIENT)
+    except CustodyError as exc:
+        raise ImproperlyConfigured(f"UNDERSIGNED_CUSTODY_RECIPIENT: {exc}") from None
+
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = os.environ.get("SITE_NAME", "Undersigned")
 ALLOWED_HOSTS = [

@@ -42,13 +42,16 @@ def test_a_signer_sees_and_deletes_what_is_held(
     assert petitions.counts(petition) == (1, 0)
     link = data_link(client, deliver, "Hanna@Example.org")
     page = client.get(link).content.decode()
-    assert "Hidden Hanna" in page and "hanna@example.org" in page and "Verified" in page
+    # Decided, so the server holds the name and address only sealed to the custody key.
+    assert "Hidden Hanna" not in page and "hanna@example.org" not in page
+    assert "sealed: only this petition" in page and "Verified" in page
     assert "Deleted" not in page
     response = client.post(link)
     assert "1 signature withdrawn and erased" in response.content.decode()
     signature = Signature.objects.get()
     assert signature.state == Signature.State.WITHDRAWN
     assert signature.email == "" and signature.full_name == "" and signature.log_salt is None
+    assert signature.custody_sealed == ""
     assert signature.email_hash.startswith("erased:")
     assert petitions.counts(petition) == (0, 0)
     # The log stays whole and provable; it never held the name or address.

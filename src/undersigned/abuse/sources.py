@@ -1,13 +1,17 @@
 """Who is asking, reduced to what abuse handling needs: keyed hashes, never an address."""
 
+import hashlib
+import hmac
 import ipaddress
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpRequest
 from django.utils import timezone
 
-from undersigned.core.hashing import keyed_hash
 
 
 @dataclass(frozen=True)
@@ -44,9 +48,37 @@ def network_of(ip: str) -> str:
 HASH_LENGTH = 32
 
 
+# This process's copy of today's key: (day, key).
+_day_key: tuple[str, bytes] = ("", b"")
+
+
+def day_key(day: str) -> bytes:
+    """A random key for one day, shared by the processes through the cache, never stored.
+
+    Not derived from a lasting secret: once the day is over the cache drops
+    it, and a copy of the server (database, files, environment) taken later
+    cannot link any stored hash to an address, however few addresses there are.
+    """
+    global _day_key
+    if _day_key[0] == day:
+        return _day_key[1]
+    cache = caches["default"]
+    name = f"source-day-key:{day}"
+    now = timezone.now()
+    tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    cache.add(name, secrets.token_hex(32), timeout=int((tomorrow - now).total_seconds()) + 60)
+    found = cache.get(name)
+    if not isinstance(found, str):
+        # The cache is unreachable or dropped the key at once: this process keeps its own.
+        found = secrets.token_hex(32)
+    _day_key = (day, bytes.fromhex(found))
+    return _day_key[1]
+
+
 def daily_hash(value: str) -> str:
     # The key changes each day, so yesterday's hashes cannot be linked to today's.
-    return keyed_hash(f"ip:{timezone.now():%Y-%m-%d}", value)[:HASH_LENGTH]
+    key = day_key(f"{timezone.now():%Y-%m-%d}")
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:HASH_LENGTH]
 
 
 def email_domain(email: str) -> str:

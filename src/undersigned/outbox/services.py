@@ -111,7 +111,8 @@ def send_due(limit: int = 100) -> int:
                 # The server is likely down; the rest waits for the next round.
                 break
             OutgoingMail.objects.filter(pk=mail.pk).update(
-                sent_at=timezone.now(), body="", last_error=""
+                # Sent: the address and the one-time links in the body are no longer needed.
+                sent_at=timezone.now(), to="", body="", last_error=""
             )
             sent += 1
     finally:

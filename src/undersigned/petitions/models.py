@@ -58,6 +58,10 @@ class Petition(models.Model):
     # tallies and the public log stay.
     retention_days = models.PositiveIntegerField(default=90)
     purged_at = models.DateTimeField(null=True, blank=True)
+    # The public half of this petition's custody key (age1…), if it has its
+    # own; otherwise the site's UNDERSIGNED_CUSTODY_RECIPIENT. The private half
+    # stays with its moderators, off the server.
+    custody_recipient = models.CharField(max_length=100, blank=True)
 
     objects = PetitionQuerySet.as_manager()
 
@@ -79,6 +83,10 @@ class Petition(models.Model):
     @property
     def needs_register(self) -> bool:
         return self.audience == self.Audience.REGISTER
+
+    def custody_key(self) -> str:
+        """The age recipient this petition's sealed identities go to ("" when none is set)."""
+        return self.custody_recipient or settings.CUSTODY_RECIPIENT
 
     def current_version(self) -> "TextVersion":
         version = self.versions.order_by("-number").first()

@@ -35,6 +35,8 @@ def erase(signature: Signature) -> None:
         email_hash=f"erased:{signature.pk}",
         full_name=signature.full_name if keep_name else "",
         evidence_url="",
+        # The copies sealed to the custody key go too: erased means for everyone.
+        custody_sealed="",
         log_salt=None,
         confirm_token_hash=None,
         withdraw_token_hash=None,

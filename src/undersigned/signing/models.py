@@ -48,6 +48,10 @@ class Signature(models.Model):
     register_entry = models.ForeignKey(
         RegisterEntry, models.PROTECT, null=True, blank=True, related_name="signatures"
     )
+    # Which register entry this signature holds, as a keyed hash: it keeps "one
+    # verified signature per entry" enforceable after a hidden signer's entry
+    # itself has been sealed away (signing/custody.py).
+    register_entry_key = models.CharField(max_length=64, null=True, blank=True)
     sent_to_official_contact = models.BooleanField(default=False)
     is_founder = models.BooleanField(default=False)
     added_by = models.ForeignKey(
@@ -63,6 +67,11 @@ class Signature(models.Model):
         "ledger.LogEntry", models.SET_NULL, null=True, blank=True, related_name="+"
     )
     log_salt = models.BinaryField(null=True, blank=True)
+    # What the server no longer needs to read, sealed to the petition's custody
+    # key (age files, base64, one a line): only its moderators can open it, off
+    # the server. See signing/custody.py and docs/security.md.
+    custody_sealed = models.TextField(blank=True)
+    sealed_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
@@ -80,7 +89,7 @@ class Signature(models.Model):
             # review (an impostor must not lock out the real deputy), but only
             # one of them can ever be verified as that person.
             models.UniqueConstraint(
-                fields=["petition", "register_entry"],
+                fields=["petition", "register_entry_key"],
                 condition=models.Q(state="verified"),
                 name="one_verified_signature_per_register_entry",
             ),

@@ -21,6 +21,7 @@ from undersigned.petitions.models import Petition, TextVersion
 from undersigned.petitions.services import add_to_tally
 from undersigned.registers.emails import normalise_email
 from undersigned.registers.models import RegisterEntry
+from undersigned.signing.custody import entry_key, seal_decided
 from undersigned.signing.models import Signature
 from undersigned.signing.tokens import new_token, token_hash
 from undersigned.tlog import entries as log_entries
@@ -63,7 +64,11 @@ def bucket(state: str) -> str | None:
 
 def _save(signature: Signature) -> None:
     """Save the row, then move its tallies: the busy tally row is locked last, so
-    confirmations of one petition hold it only for the commit (docs/performance.md)."""
+    confirmations of one petition hold it only for the commit (docs/performance.md).
+
+    A decided signature's contact details are sealed away first (signing/custody.py).
+    """
+    seal_decided(signature)
     signature.save()
     for args in signature.tally_moves:
         add_to_tally(*args)
@@ -240,6 +245,7 @@ def _take_request(
     signature.evidence_url = request.evidence_url
     signature.language = request.language
     signature.register_entry = entry
+    signature.register_entry_key = entry_key(signature.petition_id, entry.pk) if entry else None
     signature.sent_to_official_contact = entry is not None
     signature.state = State.UNCONFIRMED
     signature.state_reason = ""
@@ -269,7 +275,7 @@ def _sign_locked(
     )
     existing = Signature.objects.get(pk=found[0]) if found else None
     if existing is not None and existing.state not in (State.UNCONFIRMED, State.WITHDRAWN):
-        _send_already_signed(existing, request.language)
+        _send_already_signed(existing, address, request.language)
         return existing
 
     signature = existing or Signature(petition=petition, email_hash=digest)
@@ -282,7 +288,8 @@ def _sign_locked(
     return signature
 
 
-def _send_already_signed(signature: Signature, language: str) -> None:
+def _send_already_signed(signature: Signature, address: str, language: str) -> None:
+    # To the address typed now: a decided signature's own is sealed away.
     # In the language of this attempt: whoever just signed again waits for this mail.
     withdraw_url = ""
     if signature.state in LIVE_STATES:
@@ -291,7 +298,7 @@ def _send_already_signed(signature: Signature, language: str) -> None:
         withdraw_url = _link("withdraw", withdraw_raw)
     enqueue(
         "already-signed",
-        signature.email,
+        address,
         "signing/mail/already_signed.txt",
         {
             "signature": signature,
@@ -371,7 +378,9 @@ def _verifies_on_confirmation(signature: Signature) -> bool:
     # The entry may already be held by a verified signature (a second
     # address on the register): a moderator has to sort that out.
     return not Signature.objects.filter(
-        petition_id=signature.petition_id, register_entry=entry, state=State.VERIFIED
+        petition_id=signature.petition_id,
+        register_entry_key=signature.register_entry_key,
+        state=State.VERIFIED,
     ).exists()
 
 
@@ -440,7 +449,9 @@ def approve(
                 raise SigningError(gettext("Choose the register entry this signer is."))
             holder = (
                 Signature.objects.filter(
-                    petition=petition, register_entry=entry, state=State.VERIFIED
+                    petition=petition,
+                    register_entry_key=entry_key(petition.pk, entry.pk),
+                    state=State.VERIFIED,
                 )
                 .exclude(pk=signature.pk)
                 .first()
@@ -451,11 +462,13 @@ def approve(
                     % {"name": entry.full_name, "id": holder.pk}
                 )
         old_place = signature.place()
-        if petition.needs_register:
+        if petition.needs_register and entry is not None:
             signature.register_entry = entry
+            signature.register_entry_key = entry_key(petition.pk, entry.pk)
         signature.verified_at = timezone.now()
         signature.state_reason = reason[:500]
         _move(signature, State.VERIFIED, old_place=old_place)
+        address = signature.email
         _save(signature)
         audit.record(
             "signature.approved",
@@ -463,9 +476,10 @@ def approve(
             petition=petition,
             signature=signature,
             reason=reason,
-            register_entry=entry.pk if entry else None,
+            # Which entry a hidden signer is stays in the custody box, not in the trail.
+            register_entry=entry.pk if entry and signature.show_name else None,
         )
-        _notify_decision(signature)
+        _notify_decision(signature, address)
         return signature
 
 
@@ -491,6 +505,7 @@ def reject(signature_id: int, moderator: User | AnonymousUser, *, reason: str) -
         _move(signature, State.REJECTED)
         signature.state_reason = reason.strip()[:500]
         signature.ended_at = timezone.now()
+        address = signature.email
         _save(signature)
         audit.record(
             "signature.rejected",
@@ -499,7 +514,7 @@ def reject(signature_id: int, moderator: User | AnonymousUser, *, reason: str) -
             signature=signature,
             reason=reason.strip(),
         )
-        _notify_decision(signature)
+        _notify_decision(signature, address)
         return signature
 
 
@@ -556,17 +571,18 @@ def reinstate(signature_id: int, moderator: User | AnonymousUser, *, state: str)
         )
         if signature.state != State.INVALIDATED:
             raise SigningError(gettext("Only an invalidated signature can be reinstated."))
-        entry = signature.register_entry
         if (
             state == State.VERIFIED
-            and entry is not None
+            and signature.register_entry_key
             and Signature.objects.filter(
-                petition_id=signature.petition_id, register_entry=entry, state=State.VERIFIED
+                petition_id=signature.petition_id,
+                register_entry_key=signature.register_entry_key,
+                state=State.VERIFIED,
             ).exists()
         ):
+            # The entry of a hidden signer is sealed away: the message names nobody.
             raise SigningError(
-                gettext("%(name)s has another verified signature meanwhile.")
-                % {"name": entry.full_name}
+                gettext("The register entry of this signature has another verified signature.")
             )
         if state == State.VERIFIED:
             signature.verified_at = timezone.now()
@@ -577,10 +593,13 @@ def reinstate(signature_id: int, moderator: User | AnonymousUser, *, state: str)
         return signature
 
 
-def _notify_decision(signature: Signature) -> None:
+def _notify_decision(signature: Signature, address: str) -> None:
+    """Tell the signer; `address` was read before the decision sealed it away."""
+    if not address:
+        return
     enqueue(
         "decision",
-        signature.email,
+        address,
         "signing/mail/decision.txt",
         {
             "signature": signature,

@@ -14,6 +14,7 @@ from undersigned.ledger.services import integrate
 from undersigned.outbox.services import send_due
 from undersigned.petitions.services import close_expired
 from undersigned.privacy.services import purge_due
+from undersigned.signing.custody import seal_expired
 
 log = logging.getLogger("undersigned.worker")
 MAIL_BATCH = 20
@@ -35,6 +36,7 @@ def run_hourly() -> dict[str, int]:
         "trending": detect_trending(),
         "sources_purged": purge_old_sources(),
         "signers_purged": purge_due(),
+        "expired_sealed": seal_expired(),
     }
 
 
