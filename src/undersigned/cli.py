@@ -7,9 +7,9 @@ import sys
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "verify":
         # The independent verifier needs no settings, database or Django at all.
-        import undersigned.tlog.verifier
+        import undersigned.tlog.verify.cli
 
-        sys.exit(undersigned.tlog.verifier.main(sys.argv[2:]))
+        sys.exit(undersigned.tlog.verify.cli.main(sys.argv[2:]))
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "undersigned.settings")
     from django.core.management import execute_from_command_line

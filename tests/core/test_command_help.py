@@ -6,7 +6,7 @@ import pytest
 from django.core.management import load_command_class
 
 import undersigned
-from undersigned.tlog import verifier
+from undersigned.tlog.verify import cli as verifier
 
 PACKAGE = Path(undersigned.__file__).parent
 

@@ -14,7 +14,9 @@ from undersigned.signing import services as signing
 from undersigned.signing.tokens import new_token
 from undersigned.tlog import merkle
 from undersigned.tlog.note import sign_note
-from undersigned.tlog.verifier import HttpFetcher, VerifyError, verify
+from undersigned.tlog.verify.checks import verify
+from undersigned.tlog.verify.errors import VerifyError
+from undersigned.tlog.verify.fetch import HttpFetcher
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

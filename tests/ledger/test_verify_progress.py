@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.ledger.test_verifier import SIZE, VKEY, Site
-from undersigned.tlog import verifier as v
+from undersigned.tlog.verify import cli as v
 
 
 class Terminal(io.StringIO):

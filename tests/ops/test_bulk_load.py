@@ -25,7 +25,8 @@ from undersigned.registers.emails import normalise_email
 from undersigned.signing import services as signing
 from undersigned.signing.models import Signature
 from undersigned.tlog import entries
-from undersigned.tlog.verifier import FetchError, verify
+from undersigned.tlog.verify.checks import verify
+from undersigned.tlog.verify.fetch import FetchError
 
 pytestmark = pytest.mark.django_db
 

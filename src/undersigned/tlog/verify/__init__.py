@@ -1,0 +1,52 @@
+"""``undersigned verify``: check a site's public log without trusting the site.
+
+The verifier needs only the log's verifier key, obtained from somewhere other
+than the site itself. It then:
+
+1. fetches ``log/checkpoint`` and checks its signature with the key, and that
+   its origin is the key's name;
+2. fetches every entry bundle and every hash tile the checkpoint commits to,
+   checks each entry's leaf hash against the tiles (which are themselves
+   checked against the signed root) and recomputes the root from the entries;
+3. recomputes each petition's verified count from the entries;
+4. unless told not to, compares those counts with ``verified_count`` in
+   ``api/petitions/<slug>``, and checks that no petition listed at
+   ``api/petitions`` shows verified signatures the log does not have (retrying
+   a few times, since the live count can move while it runs);
+5. compares the checkpoint with the one accepted on the previous run, kept in
+   a state file: a smaller log is a rollback, and a larger one must come with a
+   valid consistency proof. Only when every check passes is the new checkpoint
+   written to the state file.
+
+Exit codes (``cli.main``; :class:`~.errors.VerifyError` carries the same numbers):
+
+====  ====================================================================
+0     every check passed; the state file now records this checkpoint
+1     usage error, or a network or HTTP error (nothing concluded about the log)
+2     the checkpoint's signature or format is invalid, or its origin is not
+      the key's name
+3     rollback: the log is smaller than a checkpoint accepted before
+4     fork: the log is not consistent with a checkpoint accepted before
+5     the log's entries or tiles do not match the signed checkpoint, or an
+      entry is malformed or breaks the counting rules
+6     a petition's verified count in the API differs from the log's
+====  ====================================================================
+
+Dependencies: the standard library and ``cryptography`` (for Ed25519, through
+:mod:`undersigned.tlog.note`), nothing else. It builds on the other pure
+modules of :mod:`undersigned.tlog` (``merkle``, ``note``, ``entries``), never
+on Django or the server's code (the ``.importlinter`` contract and
+``tests/ledger/test_verifier.py`` check it), so it runs anywhere the package
+is installed, with no settings and no database. The format it checks is
+specified in ``docs/log-format.md``.
+
+One module per job:
+
+* :mod:`~.fetch` gets the site's resources over HTTP(S) (transport only);
+* :mod:`~.state` remembers the checkpoint accepted on the previous run;
+* :mod:`~.checks` checks what was fetched, and :func:`~.checks.verify` runs
+  every check; :mod:`~.report` is what a successful run returns;
+* :mod:`~.cli` is ``undersigned verify``: arguments, progress line, output.
+  Its ``__all__`` gathers the public names, for scripts.
+* :mod:`~.errors` holds the exit codes and :class:`~.errors.VerifyError`.
+"""

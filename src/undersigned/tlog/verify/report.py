@@ -1,0 +1,91 @@
+"""What a successful run checked, as the text summary and the JSON object it prints."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PetitionReport:
+    slug: str
+    verified: int
+    withdrawn: int
+    invalidated: int
+    api_verified: int | None = None  # None when the API was not consulted
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "verified": self.verified,
+            "withdrawn": self.withdrawn,
+            "invalidated": self.invalidated,
+            "api_verified": self.api_verified,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a successful run checked."""
+
+    origin: str
+    size: int
+    root: bytes
+    checkpoint: str  # the signed note, as served
+    petitions: list[PetitionReport]
+    previous_size: int | None  # the size accepted on the previous run, if any
+    state_path: Path | None
+    api_checked: bool
+    attempts: int = 1
+    checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def root_b64(self) -> str:
+        return base64.b64encode(self.root).decode("ascii")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "origin": self.origin,
+            "size": self.size,
+            "root": self.root_b64,
+            "previous_size": self.previous_size,
+            "state": str(self.state_path) if self.state_path is not None else None,
+            "api_checked": self.api_checked,
+            "attempts": self.attempts,
+            "checked_at": format_time(self.checked_at),
+            "petitions": {p.slug: p.as_dict() for p in self.petitions},
+        }
+
+    def summary(self) -> str:
+        lines = [
+            f"origin: {self.origin}",
+            f"size:   {self.size} entries",
+            f"root:   {self.root_b64}",
+        ]
+        if self.previous_size is None:
+            lines.append("state:  first check of this log; it is remembered from now on")
+        else:
+            lines.append(
+                f"state:  consistent with the checkpoint of size {self.previous_size} "
+                "accepted before"
+            )
+        if not self.petitions:
+            lines.append("no petitions in the log")
+        else:
+            lines.append("petitions:")
+            width = max(len(p.slug) for p in self.petitions)
+            for p in self.petitions:
+                counted = f"{p.verified} verified (log)"
+                if p.api_verified is not None:
+                    counted += f" = {p.api_verified} (API)"
+                lines.append(f"  {p.slug:<{width}}  {counted}")
+        lines.append("all checks passed")
+        return "\n".join(lines)
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
