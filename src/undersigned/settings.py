@@ -75,6 +75,46 @@ def local_secret(filename: str, kind: str = "token") -> str:
     return path.read_text().strip()
 
 
+# Words of the values left in place from examples and tutorials ("change-me",
+# "example-secret"). Each is six letters or more, so that a random key, where
+# any six given letters have a one in a billion chance per place, never trips it.
+_PLACEHOLDER_WORDS = (
+    "change",
+    "example",
+    "secret",
+    "placeholder",
+    "replace",
+    "insecure",
+    "default",
+)
+_MIN_SECRET_LENGTH = 32
+
+
+def refuse_weak_secret(name: str, value: str, make: str) -> None:
+    """Stop at start on a placeholder or guessable secret: name it, never show it."""
+    folded = value.lower().replace("-", "").replace("_", "")
+    if len(value) < _MIN_SECRET_LENGTH:
+        why = f"is shorter than {_MIN_SECRET_LENGTH} characters"
+    elif any(word in folded for word in _PLACEHOLDER_WORDS):
+        why = "looks like a placeholder"
+    elif len(set(value)) < 8:
+        why = "repeats too few characters to be random"
+    else:
+        return
+    raise ImproperlyConfigured(
+        f"{name} {why}; with UNDERSIGNED_PRODUCTION=1 it must be a random value, made with: {make}"
+    )
+
+
+_MAKE_RANDOM_TEXT = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+_MAKE_AES_KEY = (
+    "python3 -c 'import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())'"
+)
+
+if PRODUCTION and DEBUG:
+    # A debug page shows settings, the request and local variables to any visitor.
+    raise ImproperlyConfigured("DEBUG must be off (unset or 0) when UNDERSIGNED_PRODUCTION=1")
+
 SECRET_KEY = os.environ.get("SECRET_KEY") or local_secret("secret_key")
 # Keyed hashes of emails and register contacts use their own key, so that a
 # leaked SECRET_KEY (sessions) does not also unlock the deduplication index.
@@ -86,6 +126,11 @@ UNDERSIGNED_DATA_KEYS = os.environ.get("UNDERSIGNED_DATA_KEYS") or (
 )
 if PRODUCTION and not UNDERSIGNED_DATA_KEYS:
     raise ImproperlyConfigured("UNDERSIGNED_DATA_KEYS must be set when UNDERSIGNED_PRODUCTION=1")
+if PRODUCTION:
+    refuse_weak_secret("SECRET_KEY", SECRET_KEY, _MAKE_RANDOM_TEXT)
+    refuse_weak_secret("UNDERSIGNED_HASH_KEY", HASH_KEY, _MAKE_RANDOM_TEXT)
+    for _key in UNDERSIGNED_DATA_KEYS.split(","):
+        refuse_weak_secret("UNDERSIGNED_DATA_KEYS", _key.strip(), _MAKE_AES_KEY)
 
 # The public half of the site's custody key (age1…): what the server no longer
 # needs is sealed to it, and only the moderators who hold the private half,
@@ -258,6 +303,12 @@ READY_MAIL_LAG_SECONDS = env_int("READY_MAIL_LAG_SECONDS", 900)
 READY_LOG_LAG_SECONDS = env_int("READY_LOG_LAG_SECONDS", 300)
 # ... and, on SQLite, when the database's disk has less than this free.
 READY_DISK_FREE_MB = env_int("READY_DISK_FREE_MB", 100)
+# Anyone sees whether /readyz passes; its detail (queued mail, unsigned log
+# events) moves as people sign, so only monitoring holding this token sees it
+# (`Authorization: Bearer <token>`). Unset: nobody does.
+READYZ_TOKEN = os.environ.get("READYZ_TOKEN", "")
+if PRODUCTION and READYZ_TOKEN:
+    refuse_weak_secret("READYZ_TOKEN", READYZ_TOKEN, _MAKE_RANDOM_TEXT)
 # How long a worker holds a mail it is sending before another may retry it
 # (after a crash mid-send). Longer than EMAIL_TIMEOUT, or a slow send is doubled.
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300)

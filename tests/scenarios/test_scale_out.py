@@ -27,6 +27,7 @@ from cryptography.x509.oid import NameOID
 
 from tests.conftest import free_port
 from tests.scenarios.harness import (
+    READYZ_TOKEN,
     UNAVAILABLE,
     Load,
     Site,
@@ -180,6 +181,7 @@ def test_two_app_servers_behind_nginx_lose_nothing_when_one_is_killed(
         SECRET_KEY=site.secret_key,
         UNDERSIGNED_HASH_KEY=site.hash_key,
         UNDERSIGNED_DATA_KEYS=site.data_keys,
+        READYZ_TOKEN=READYZ_TOKEN,
         LEDGER_SIGNER_KEY_FILE=str(site.root / "log.key"),
         LEDGER_STATE_FILE=str(site.root / "ledger-state.json"),
         DATABASE_URL=site.database_url + "?connect_timeout=5",
