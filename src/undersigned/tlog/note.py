@@ -43,6 +43,14 @@ class NoteError(ValueError):
     """A key or note is malformed, or its signatures do not verify."""
 
 
+class UnverifiedNoteError(NoteError):
+    """A well-formed note carries no signature from any of the trusted keys."""
+
+
+class InvalidSignatureError(NoteError):
+    """A signature line names a trusted key (name and id) but does not verify."""
+
+
 @dataclass(frozen=True)
 class Signature:
     """One signature line of a note: key name, key id, and the base64 as written."""
@@ -307,7 +315,9 @@ def sign_note(text: str, signers: Sequence[NoteSigner], existing: Sequence[Signa
     return text + "\n" + "".join(sig.line() for sig in (*kept, *fresh))
 
 
-def open_note(message: str | bytes, verifiers: Sequence[NoteVerifier]) -> tuple[str, list[Signature]]:
+def open_note(
+    message: str | bytes, verifiers: Sequence[NoteVerifier]
+) -> tuple[str, list[Signature]]:
     """Verify a signed note and return its text and the signatures that verified.
 
     As Go's note.Open: signatures from keys not among ``verifiers`` are
@@ -362,9 +372,9 @@ def open_note(message: str | bytes, verifiers: Sequence[NoteVerifier]) -> tuple[
             continue
         seen.add((name, key_id))
         if not candidates[0].verify(signed, raw[4:]):
-            raise NoteError(f"invalid signature for key {name}+{key_id:08x}")
+            raise InvalidSignatureError(f"invalid signature for key {name}+{key_id:08x}")
         verified.append(Signature(name, key_id, b64))
 
     if not verified:
-        raise NoteError("note has no verifiable signatures")
+        raise UnverifiedNoteError("note has no verifiable signatures")
     return text, verified
