@@ -214,24 +214,25 @@ def load(n: int, petition: Any, version: Any) -> bool:
     from undersigned.ledger.models import LogEntry, LogState
     from undersigned.tlog import entries, merkle
 
-    store = merkle.MemoryHashStore()
+    frontier = merkle.Frontier()
     base = datetime(2025, 1, 1, tzinfo=UTC)
     now = timezone.now()
     written = 0
     postgres = connection.vendor == "postgresql"
     for start in range(0, n, LOAD_CHUNK):
         rows = []
+        stored: list[bytes] = []
         for i in range(start, min(n, start + LOAD_CHUNK)):
             at = base + timedelta(seconds=i)
             payload = signer_payload(petition, version, i, at)
             data = entries.encode(**{**payload, "time": at})
-            store.append(data)
+            stored.extend(frontier.append(merkle.leaf_hash(data)))
             rows.append((i, payload, data, secrets.token_hex(32)))
         if start == 0:
             # The worker must encode the stored payload to the very bytes loaded here.
             probe = LogEntry(payload=rows[0][1])
             assert services.encode_entry(probe, None) == rows[0][2], "payload/encoding mismatch"
-        hashes = store.hashes[written:]
+        hashes = tuple(stored)
         with transaction.atomic():
             if postgres:
                 copy_rows(petition.pk, now, rows, written, hashes)
@@ -248,7 +249,7 @@ def load(n: int, petition: Any, version: Any) -> bool:
     LogState.objects.update_or_create(pk=1, defaults={"size": n})
     checkpoint = services.publish_checkpoint()
     assert checkpoint is not None and checkpoint.size == n
-    return bytes(checkpoint.root) == store.root()
+    return bytes(checkpoint.root) == frontier.root()
 
 
 def insert_rows(

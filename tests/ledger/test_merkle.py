@@ -18,11 +18,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.ledger.doubles import MemoryHashStore
 from undersigned.tlog.merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
     Checkpoint,
-    MemoryHashStore,
+    Frontier,
     ProofError,
     check_record,
     check_tree,
@@ -332,6 +333,21 @@ def test_appending_only_appends() -> None:
         assert len(after) - len(before) == 1 + ((n + 1) & -(n + 1)).bit_length() - 1
     assert store.size == 300
     assert store.root() == rfc_mth(0, 300)
+
+
+def test_the_frontier_gives_the_trees_roots_and_stored_hashes() -> None:
+    # ops.integrity streams a whole database through it and bench/ledger.py
+    # builds the stored hashes it loads with it: both must agree with storage.
+    frontier = Frontier()
+    assert frontier.root() == EMPTY_ROOT
+    stored: list[bytes] = []
+    for n in range(EXHAUSTIVE_MAX):
+        stored.extend(frontier.append(LEAF_HASHES[n]))
+        assert frontier.root() == rfc_mth(0, n + 1), n
+    assert frontier.size == EXHAUSTIVE_MAX
+    assert tuple(stored) == STORE.hashes[: stored_hash_count(EXHAUSTIVE_MAX)]
+    with pytest.raises(ValueError):
+        frontier.append(b"short")
 
 
 def test_stored_hashes_from_data_and_from_hash_agree() -> None:

@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.ledger.doubles import MemoryHashStore
 from undersigned.tlog.merkle import (
     ENTRIES_LEVEL,
     HASH_SIZE,
     MAX_TILE_LEVEL,
     MAX_TREE_SIZE,
     TILE_WIDTH,
-    MemoryHashStore,
     ProofError,
     Tile,
     TileHashReader,

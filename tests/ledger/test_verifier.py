@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.ledger.doubles import MemoryHashStore
 from undersigned.tlog import entries as log_entries
 from undersigned.tlog.merkle import (
     ENTRIES_LEVEL,
     TILE_HEIGHT,
     TILE_WIDTH,
     Checkpoint,
-    MemoryHashStore,
     encode_entry_bundle,
     leaf_hash,
     parse_tile_path,

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
+from tests.ledger.doubles import MemoryHashStore
 from undersigned.ledger import services
 from undersigned.ledger.keys import signer
 from undersigned.ledger.models import LogEntry, LogHash, LogState, SignedCheckpoint
@@ -111,7 +112,7 @@ def test_a_forked_checkpoint_is_detected(site: Any, petition: Petition) -> None:
     entries = [bytes(d) for d in LogEntry.objects.order_by("index").values_list("data", flat=True)]
     entries[3] = entries[3].replace(b"Person 2", b"Forged 2")
     entries.append(entries[-1])
-    store = merkle.MemoryHashStore()
+    store = MemoryHashStore()
     for data in entries:
         store.append(data)
     LogHash.objects.all().delete()

@@ -92,16 +92,3 @@ def test_restoring_under_other_keys_is_refused_and_a_new_secret_key_only_warned(
     refusals, _ = compare_keys(saved)
     assert any("UNDERSIGNED_HASH_KEY differs" in r for r in refusals)
     assert any("UNDERSIGNED_DATA_KEYS lacks 1 key" in r for r in refusals)
-
-
-def test_the_frontier_gives_the_trees_roots_and_stored_hashes() -> None:
-    from undersigned.ops.integrity import Frontier
-
-    frontier, store = Frontier(), merkle.MemoryHashStore()
-    stored: list[bytes] = []
-    for n in range(70):
-        data = f"entry {n}".encode()
-        stored.extend(frontier.append(merkle.leaf_hash(data)))
-        store.append(data)
-        assert frontier.root() == store.root(), n
-    assert tuple(stored) == store.hashes

@@ -23,6 +23,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.conftest import free_port
+from tests.ledger.doubles import MemoryHashStore
 from tests.scenarios.harness import Load, Site, SmtpServer, get_json, kill, wait_for
 from undersigned.tlog import entries as log_entries
 from undersigned.tlog import merkle
@@ -131,7 +132,7 @@ def test_nothing_acknowledged_is_lost_when_processes_are_killed(
     # append-only tree recomputed from the entries, and it counts the rows.
     assert state["unsequenced"] == 0
     data = [base64.b64decode(e) for e in state["entries"]]
-    store = merkle.MemoryHashStore()
+    store = MemoryHashStore()
     for item in data:
         store.append(item)
     verifier = Verifier.from_key(state["key"])

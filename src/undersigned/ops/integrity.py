@@ -22,37 +22,6 @@ from undersigned.tlog import entries, merkle
 from undersigned.tlog.note import NoteError, open_note
 
 
-class Frontier:
-    """The right edge of a Merkle tree: enough to append leaves and give any prefix's root.
-
-    Holds one hash per complete subtree (log2 n of them), so a log of ten
-    million entries is checked in constant memory. `append` returns the hashes
-    tlog storage gets for that leaf: the leaf hash, then each subtree it completes.
-    """
-
-    def __init__(self) -> None:
-        self.size = 0
-        self.stack: list[bytes] = []
-
-    def append(self, leaf: bytes) -> list[bytes]:
-        stored = [leaf]
-        h = leaf
-        n = self.size
-        while n & 1:  # each trailing 1 bit closes a subtree with its left sibling
-            h = merkle.node_hash(self.stack.pop(), h)
-            stored.append(h)
-            n >>= 1
-        self.stack.append(h)
-        self.size += 1
-        return stored
-
-    def root(self) -> bytes:
-        h = self.stack[-1]
-        for left in reversed(self.stack[:-1]):
-            h = merkle.node_hash(left, h)
-        return h
-
-
 @dataclass
 class LogReport:
     size: int = 0
@@ -75,7 +44,7 @@ def check_log(chunk: int = 5000, progress: Report = silent) -> LogReport:
     report.size = state.size if state is not None else 0
     report.unsequenced = LogEntry.objects.filter(index__isnull=True).count()
     verifier = signer().verifier()
-    frontier = Frontier()
+    frontier = merkle.Frontier()
     stored = iter(LogHash.objects.order_by("index").values_list("index", "hash").iterator(chunk))
     checkpoints = iter(SignedCheckpoint.objects.order_by("size").iterator(chunk))
     pending_checkpoint = next(checkpoints, None)

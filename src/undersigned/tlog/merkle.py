@@ -18,7 +18,7 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -79,26 +79,29 @@ def _trailing_zeros(n: int) -> int:
     return (n & -n).bit_length() - 1
 
 
-def root_from_leaf_hashes(leaf_hashes: Sequence[bytes]) -> bytes:
-    """Return MTH over the given leaf hashes, all held in memory.
+def root_from_leaf_hashes(leaf_hashes: Iterable[bytes]) -> bytes:
+    """Return MTH over the given leaf hashes: the one root-from-leaves function of the project.
 
-    For verifiers holding a whole (small) list, such as an entry bundle or a
-    downloaded register; the log itself uses :func:`tree_hash` over stored
+    For verifiers holding the leaves (an entry bundle, a downloaded log or
+    register); it streams them through a :class:`Frontier`, so memory stays
+    at log2(n) hashes. The log itself uses :func:`tree_hash` over stored
     hashes so that it never has to reload every leaf.
     """
+    frontier = Frontier()
     for h in leaf_hashes:
-        if len(h) != HASH_SIZE:
-            raise ValueError("leaf hashes must be 32 bytes")
-    if not leaf_hashes:
-        return EMPTY_ROOT
+        frontier.append(h)
+    return frontier.root()
 
-    def mth(lo: int, hi: int) -> bytes:
-        if hi - lo == 1:
-            return bytes(leaf_hashes[lo])
-        k = _pow2_below(hi - lo)
-        return node_hash(mth(lo, lo + k), mth(lo + k, hi))
 
-    return mth(0, len(leaf_hashes))
+def _fold(subtree_roots: Sequence[bytes]) -> bytes:
+    # The roots of a range's maximal aligned subtrees, left to right (the
+    # largest first), hash into the range's root from the right: that is the
+    # right-leaning shape RFC 9162's MTH gives it. Every root computed in this
+    # module, from leaves or from stored hashes, ends here.
+    h = subtree_roots[-1]
+    for left in reversed(subtree_roots[:-1]):
+        h = node_hash(left, h)
+    return h
 
 
 # ---------------------------------------------------------------- stored hashes
@@ -198,55 +201,38 @@ def stored_hashes(n: int, data: bytes, reader: HashReader) -> list[bytes]:
     return stored_hashes_for_record(n, leaf_hash(data), reader)
 
 
-class MemoryHashStore:
-    """Stored hashes kept in a Python list.
+class Frontier:
+    """The right edge of a Merkle tree: enough to append leaves and give the tree's root.
 
-    Enough for verifiers that rebuild a log from its entries, and for tests;
-    the log itself keeps the same rows in the database.
+    Holds one hash per maximal complete subtree (log2 n of them), so a log of
+    ten million entries is hashed in constant memory. :meth:`append` returns
+    the hashes tlog storage gets for that leaf (the leaf hash, then each
+    subtree it completes), the same as :func:`stored_hashes_for_record`
+    without reading them back.
     """
 
     def __init__(self) -> None:
-        self._hashes: list[bytes] = []
-        self._size = 0
+        self.size = 0
+        self.stack: list[bytes] = []
 
-    @classmethod
-    def from_leaf_hashes(cls, leaf_hashes: Sequence[bytes]) -> MemoryHashStore:
-        store = cls()
-        for h in leaf_hashes:
-            store.append_leaf_hash(h)
-        return store
+    def append(self, record_hash: bytes) -> list[bytes]:
+        """Append a leaf by its hash; return the hashes stored for it, in storage order."""
+        if len(record_hash) != HASH_SIZE:
+            raise ValueError("leaf hashes must be 32 bytes")
+        h = bytes(record_hash)
+        stored = [h]
+        n = self.size
+        while n & 1:  # each trailing 1 bit closes a subtree with its left sibling
+            h = node_hash(self.stack.pop(), h)
+            stored.append(h)
+            n >>= 1
+        self.stack.append(h)
+        self.size += 1
+        return stored
 
-    @property
-    def size(self) -> int:
-        """Number of leaves appended so far."""
-        return self._size
-
-    @property
-    def hashes(self) -> tuple[bytes, ...]:
-        """Every stored hash, in storage order."""
-        return tuple(self._hashes)
-
-    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
-        # A negative index would silently wrap around a Python list.
-        for i in indexes:
-            if not 0 <= i < len(self._hashes):
-                raise ValueError(f"storage index {i} is not stored")
-        return [self._hashes[i] for i in indexes]
-
-    def append_leaf_hash(self, record_hash: bytes) -> int:
-        """Append a leaf by its hash and return its index."""
-        n = self._size
-        self._hashes.extend(stored_hashes_for_record(n, record_hash, self))
-        self._size += 1
-        return n
-
-    def append(self, data: bytes) -> int:
-        """Append a record and return its index."""
-        return self.append_leaf_hash(leaf_hash(data))
-
-    def root(self, size: int | None = None) -> bytes:
-        """Return the root of the first ``size`` leaves (default: all of them)."""
-        return tree_hash(self._size if size is None else size, self)
+    def root(self) -> bytes:
+        """The root of the tree of the leaves appended so far."""
+        return _fold(self.stack) if self.stack else EMPTY_ROOT
 
 
 # ---------------------------------------------------------------- roots and proofs
@@ -269,10 +255,7 @@ def _subtree_hash(lo: int, hi: int, hashes: Iterator[bytes]) -> bytes:
     while lo < hi:
         pieces.append(next(hashes))
         lo += _pow2_at_most(hi - lo)
-    h = pieces[-1]
-    for piece in reversed(pieces[:-1]):
-        h = node_hash(piece, h)
-    return h
+    return _fold(pieces)
 
 
 def _finish(hashes: Iterator[bytes]) -> None:
@@ -585,10 +568,8 @@ def tile_for_storage_index(storage_index: int) -> Tile:
 
 
 def _tile_subtree_hash(data: bytes) -> bytes:
-    if len(data) == HASH_SIZE:
-        return data
-    half = len(data) // 2
-    return node_hash(_tile_subtree_hash(data[:half]), _tile_subtree_hash(data[half:]))
+    # ``data`` is a complete subtree's worth of consecutive hashes of one level.
+    return root_from_leaf_hashes(data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE))
 
 
 def hash_from_tile(tile: Tile, data: bytes, storage_index: int) -> bytes:
