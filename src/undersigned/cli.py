@@ -11,6 +11,12 @@ def main() -> None:
 
         sys.exit(undersigned.tlog.verify.cli.main(sys.argv[2:]))
 
+    if len(sys.argv) > 1 and sys.argv[1] == "witness":
+        # A witness runs on a newsroom's machine: its own key and state, no site.
+        import undersigned.tlog.witness
+
+        sys.exit(undersigned.tlog.witness.main(sys.argv[2:]))
+
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "undersigned.settings")
     from django.core.management import execute_from_command_line
 
