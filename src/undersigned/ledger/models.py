@@ -30,7 +30,10 @@ class LogEntry(models.Model):
         indexes = [
             models.Index(
                 fields=["id"], condition=models.Q(index__isnull=True), name="log_entry_pending"
-            )
+            ),
+            # One petition's entries in log order, a page at a time (/log/?petition=),
+            # however small a part of the log they are.
+            models.Index(fields=["petition", "index"], name="log_entry_petition_index"),
         ]
 
     def __str__(self) -> str:
@@ -67,3 +70,23 @@ class SignedCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint {self.size}"
+
+
+class CheckpointCount(models.Model):
+    """A petition's counts from the log's entries up to the latest signed checkpoint.
+
+    Moved in the transaction that signs each checkpoint, by the entries it
+    adds, so that a page can say what a checkpoint holds for a petition (the
+    number a verifier recomputes from that checkpoint's entries) without
+    counting entries. A petition without a row has none in the checkpoint.
+    """
+
+    petition = models.OneToOneField(
+        "petitions.Petition", models.CASCADE, primary_key=True, related_name="checkpoint_count"
+    )
+    verified = models.BigIntegerField(default=0)
+    withdrawn = models.BigIntegerField(default=0)
+    invalidated = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.verified} verified in the latest checkpoint"

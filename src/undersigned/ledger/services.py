@@ -11,10 +11,17 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count, F
 from django.utils import timezone
 
 from undersigned.ledger.keys import signer
-from undersigned.ledger.models import LogEntry, LogHash, LogState, SignedCheckpoint
+from undersigned.ledger.models import (
+    CheckpointCount,
+    LogEntry,
+    LogHash,
+    LogState,
+    SignedCheckpoint,
+)
 from undersigned.petitions.models import Petition, TextVersion
 from undersigned.signing.models import Signature
 from undersigned.signing.tokens import new_token
@@ -280,10 +287,55 @@ def publish_checkpoint() -> SignedCheckpoint | None:
         key = signer()
         body = merkle.Checkpoint(origin=key.name, size=state.size, root_hash=root).to_text()
         note = sign_note(body, [key])
+        _move_checkpoint_counts(latest.size if latest is not None else 0, state.size)
         # The state file is written before the checkpoint becomes visible:
         # after a crash in between, re-signing the same tree gives the same root.
         _write_state_file(settings.LEDGER_STATE_FILE, state.size, root, note)
         return SignedCheckpoint.objects.create(size=state.size, root=root, note=note)
+
+
+_COUNT_COLUMNS = {
+    entries.SIGNATURE_VERIFIED: "verified",
+    entries.SIGNATURE_WITHDRAWN: "withdrawn",
+    entries.SIGNATURE_INVALIDATED: "invalidated",
+}
+
+
+def _move_checkpoint_counts(old_size: int, new_size: int) -> None:
+    """Move each petition's CheckpointCount by the entries [old_size, new_size) add.
+
+    Runs in the transaction that signs the checkpoint of new_size, so that
+    whoever reads the latest checkpoint and a count together (in one
+    statement) reads the count of exactly that checkpoint. A range of the
+    unique index on "index": as many rows as the checkpoint adds.
+    """
+    moves: dict[int, dict[str, int]] = {}
+    rows = (
+        LogEntry.objects.filter(
+            index__gte=old_size, index__lt=new_size, event__in=list(_COUNT_COLUMNS)
+        )
+        .values("petition_id", "event")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        moves.setdefault(row["petition_id"], {})[_COUNT_COLUMNS[row["event"]]] = row["n"]
+    for petition_id, n in moves.items():
+        withdrawn, invalidated = n.get("withdrawn", 0), n.get("invalidated", 0)
+        verified = n.get("verified", 0) - withdrawn - invalidated
+        counts = CheckpointCount.objects.filter(petition_id=petition_id)
+        if not counts.update(
+            verified=F("verified") + verified,
+            withdrawn=F("withdrawn") + withdrawn,
+            invalidated=F("invalidated") + invalidated,
+        ):
+            # Only the signer of checkpoints writes these rows, under the log's lock.
+            CheckpointCount.objects.create(
+                petition_id=petition_id,
+                verified=verified,
+                withdrawn=withdrawn,
+                invalidated=invalidated,
+            )
 
 
 def latest_checkpoint() -> SignedCheckpoint | None:
