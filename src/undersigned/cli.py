@@ -17,6 +17,12 @@ def main() -> None:
 
         sys.exit(undersigned.tlog.witness.main(sys.argv[2:]))
 
+    if len(sys.argv) > 1 and sys.argv[1] == "custody":
+        # Runs on a moderator's own machine, where there is no site to configure.
+        import undersigned.core.custody_cli
+
+        sys.exit(undersigned.core.custody_cli.main(sys.argv[2:]))
+
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "undersigned.settings")
     from django.core.management import execute_from_command_line
 

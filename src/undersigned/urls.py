@@ -48,6 +48,11 @@ urlpatterns = [
     path("moderation/sources/", abuse.sources, name="abuse-sources"),
     path("moderation/sources/invalidate/", abuse.invalidate, name="abuse-invalidate"),
     path("moderation/bulk/<int:action_id>/undo/", abuse.revert, name="abuse-revert"),
+    path(
+        "moderation/custody/<slug:slug>.jsonl",
+        moderation.custody_export,
+        name="moderation-custody-export",
+    ),
     path("log/", ledger.checkpoint_history, name="log"),
     path("log/checkpoint", ledger.checkpoint, name="log-checkpoint"),
     path("log/key", ledger.key, name="log-key"),

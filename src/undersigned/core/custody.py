@@ -28,6 +28,8 @@ ARMOR_END = "-----END AGE ENCRYPTED FILE-----"
 ARMOR_COLUMNS = 64
 RECIPIENT_PREFIX = "age1"
 IDENTITY_PREFIX = "AGE-SECRET-KEY-1"
+# The first line of a petition's custody export (JSON lines), as the site writes it.
+EXPORT_FORMAT = "undersigned-custody-export/v1"
 
 
 class CustodyError(ValueError):

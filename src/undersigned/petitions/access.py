@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
 from undersigned.petitions.models import Petition
@@ -28,13 +28,28 @@ def organised_by(user: AnyUser) -> "QuerySet[Petition]":
 
 
 def moderated_by(user: AnyUser) -> "QuerySet[Petition]":
-    if not user.is_authenticated:
+    """Petitions whose fraud tools (trending sources, bulk invalidation) the user may use.
+
+    Its assigned moderators and the site's moderators (`moderate_any`). Not its
+    organiser, who must not be able to drop signatures they dislike, and not a
+    superuser as such: an admin who moderates is given the role, on the record.
+    """
+    if not user.is_authenticated or not isinstance(user, User):
         return Petition.objects.none()
-    if not isinstance(user, User):
-        return Petition.objects.none()
-    if user.is_superuser or user.has_perm("signing.moderate_any"):
+    if user.has_perm("signing.moderate_any"):
         return Petition.objects.all()
-    return Petition.objects.filter(Q(organiser=user) | Q(moderators=user)).distinct()
+    return Petition.objects.filter(moderators=user)
+
+
+def reviewed_by(user: AnyUser) -> "QuerySet[Petition]":
+    """Petitions whose claims awaiting review the user may read, identities included.
+
+    Only the moderators assigned to the petition: reading who a hidden signer
+    is, is the one privilege the platform gives sparingly (docs/security.md).
+    """
+    if not user.is_authenticated or not isinstance(user, User):
+        return Petition.objects.none()
+    return Petition.objects.filter(moderators=user)
 
 
 def organiser_petition_or_404(user: AnyUser, slug: str) -> Petition:

@@ -127,6 +127,10 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
 def change_status(request: HttpRequest, slug: str, action: str) -> HttpResponse:
     petition = organiser_petition_or_404(request.user, slug)
     transitions = {
+        # Claims, not identities: the template shows a name only if the signer chose so.
+        "claims": Signature.objects.filter(
+            petition=petition, state__in=[Signature.State.CONFIRMED, Signature.State.NEEDS_REVIEW]
+        ).order_by("created", "pk")[:200],
         "publish": services.publish,
         "close": services.close,
         "archive": services.archive,

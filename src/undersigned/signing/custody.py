@@ -64,6 +64,9 @@ def seal_decided(signature: Signature, *, force: bool = False) -> bool:
     if signature.evidence_url:
         payload["evidence_url"] = signature.evidence_url
         signature.evidence_url = ""
+    if signature.moderator_note:
+        payload["moderator_note"] = signature.moderator_note
+        signature.moderator_note = ""
     if not shown_publicly(signature):
         if signature.full_name:
             payload["full_name"] = signature.full_name

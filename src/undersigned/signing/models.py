@@ -105,6 +105,8 @@ class Signature(models.Model):
     # Set by the signing services when a verification is logged, for the page
     # or mail that hands the signer their receipt; never stored in the clear.
     receipt_key: str | None = None
+    # A moderator's own words on a decision, sealed with the identity (signing/custody.py).
+    moderator_note: str = ""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

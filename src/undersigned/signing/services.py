@@ -71,7 +71,7 @@ def _save(signature: Signature) -> None:
     seal_decided(signature)
     signature.save()
     for args in signature.tally_moves:
-        add_to_tally(*args)
+        add_to_tally(*args, hidden=not signature.show_name)
     signature.tally_moves = []
 
 
@@ -443,6 +443,7 @@ def approve(
                 )
                 % {"state": signature.get_state_display().lower()}
             )
+    note: str = "",
         petition = signature.petition
         if petition.needs_register:
             if entry is None or entry.register_id != petition.register_id:
@@ -482,8 +483,11 @@ def approve(
         _notify_decision(signature, address)
         return signature
 
+        signature.moderator_note = note
 
-def reject(signature_id: int, moderator: User | AnonymousUser, *, reason: str) -> Signature:
+def reject(
+    signature_id: int, moderator: User | AnonymousUser, *, reason: str, note: str = ""
+) -> Signature:
     if not reason.strip():
         raise SigningError(
             gettext("Give a reason for the rejection; the signer and organiser will see it.")
@@ -519,6 +523,7 @@ def reject(signature_id: int, moderator: User | AnonymousUser, *, reason: str) -
 
 
 def invalidate(
+        signature.moderator_note = note
     signature_id: int,
     moderator: User | AnonymousUser,
     *,
@@ -540,6 +545,7 @@ def invalidate(
             .select_related("petition", "register_entry", "text_version")
             .get(pk=signature_id)
         )
+    note: str = "",
         if signature.state not in allowed:
             raise SigningError(gettext("Only a verified signature can be invalidated."))
         _move(signature, State.INVALIDATED, reason=reason.strip())
@@ -559,6 +565,7 @@ def invalidate(
         return signature
 
 
+        signature.moderator_note = note
 def reinstate(signature_id: int, moderator: User | AnonymousUser, *, state: str) -> Signature:
     """Undo an invalidation, back to the state it had; a verification is logged anew."""
     if state not in LIVE_STATES:
