@@ -7,6 +7,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from undersigned.core import typed_text
+
 CONTROL = re.compile(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]"
 )
@@ -28,6 +30,19 @@ class PlainTextField(forms.CharField):
         if text:
             text = clean_line(text, label=str(self.label or _("This field")))
         return text
+
+
+class SignerTextField(PlainTextField):
+    """A signer's name, role or place: plain text that is no formula, link or markup.
+
+    It is mailed, listed and exported as typed (core/typed_text.py says why).
+    """
+
+    def validate(self, value: object) -> None:
+        super().validate(value)
+        why = typed_text.problem(str(value or ""), str(self.label or _("This field")))
+        if why:
+            raise ValidationError(why)
 
 
 class HttpUrlField(forms.URLField):

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from undersigned.core.forms import PlainTextField
+from undersigned.core.forms import PlainTextField, SignerTextField
 from undersigned.petitions.models import Petition
 from undersigned.registers.models import Register
 
@@ -125,17 +125,17 @@ class NewVersionForm(forms.Form):
 
 
 class FounderForm(forms.Form):
-    full_name = PlainTextField(label=gettext_lazy("Full name"), max_length=120)
+    full_name = SignerTextField(label=gettext_lazy("Full name"), max_length=120)
     email = forms.EmailField(
         label=gettext_lazy("Email"),
         max_length=254,
         help_text=gettext_lazy("They confirm by the link we send."),
     )
-    role = PlainTextField(label=gettext_lazy("Role"), max_length=120, required=False)
-    municipality = PlainTextField(
+    role = SignerTextField(label=gettext_lazy("Role"), max_length=120, required=False)
+    municipality = SignerTextField(
         label=gettext_lazy("Municipality"), max_length=120, required=False
     )
-    region = PlainTextField(label=gettext_lazy("Region"), max_length=120, required=False)
+    region = SignerTextField(label=gettext_lazy("Region"), max_length=120, required=False)
     show_name = forms.BooleanField(
         required=False, initial=True, label=gettext_lazy("Show the name")
     )

@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from undersigned.core.forms import HttpUrlField, PlainTextField
+from undersigned.core.forms import HttpUrlField, SignerTextField
 from undersigned.petitions.models import Petition
 
 VISIBILITY = [
@@ -14,7 +14,7 @@ VISIBILITY = [
 
 
 class SignForm(forms.Form):
-    full_name = PlainTextField(label=_("Full name"), max_length=120)
+    full_name = SignerTextField(label=_("Full name"), max_length=120)
     email = forms.EmailField(
         label=_("Email"),
         max_length=254,
@@ -23,9 +23,9 @@ class SignForm(forms.Form):
     visibility = forms.ChoiceField(
         label=_("Visibility"), choices=VISIBILITY, widget=forms.RadioSelect, initial="show"
     )
-    role = PlainTextField(label=_("Role"), max_length=120, required=False)
-    municipality = PlainTextField(label=_("Municipality"), max_length=120, required=False)
-    region = PlainTextField(label=_("Region"), max_length=120, required=False)
+    role = SignerTextField(label=_("Role"), max_length=120, required=False)
+    municipality = SignerTextField(label=_("Municipality"), max_length=120, required=False)
+    region = SignerTextField(label=_("Region"), max_length=120, required=False)
     evidence_url = HttpUrlField(
         label=_("Evidence link"),
         max_length=500,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from undersigned.abuse.sources import Source
+from undersigned.core import typed_text
 from undersigned.core.hashing import keyed_hash
 from undersigned.core.inserts import Dependent, insert_if_new
 from undersigned.ledger import services as ledger
@@ -137,6 +138,7 @@ def sign(
         raise SigningError(gettext("This petition is not open for signatures."))
     if petition.needs_register and not (request.role and request.municipality):
         raise SigningError(gettext("Give the role and municipality you hold on the register."))
+    _check_typed_text(request)
     address = normalise_email(request.email)
     digest = keyed_hash("email", address)
     if version is None:
@@ -160,6 +162,19 @@ def sign(
             if attempt:
                 raise
     raise AssertionError("unreachable")
+
+
+def _check_typed_text(request: SignRequest) -> None:
+    """What the forms refuse, refused for every caller: the text is mailed and exported."""
+    for value, label in (
+        (request.full_name, gettext("Full name")),
+        (request.role, gettext("Role")),
+        (request.municipality, gettext("Municipality")),
+        (request.region, gettext("Region")),
+    ):
+        why = typed_text.problem(value, label)
+        if why:
+            raise SigningError(why)
 
 
 def _sign_new(
