@@ -137,12 +137,10 @@ def test_detail_has_counts_by_region_and_follows_approvals(
     assert detail["status"] == "open"
     assert (detail["verified_count"], detail["awaiting_count"]) == (3, 0)
     # Hidden names still count; places are the register's, not the claimed spelling.
+    # Yakutsk's one deputy chose to be counted without her name: a count there
+    # would name her, so she is counted in no place (docs/security.md, "Small cells").
+    assert detail["verified_unplaced"] == 1
     assert detail["counts_by_region"] == [
-        {
-            "region": "Sakha (Yakutia)",
-            "verified": 1,
-            "municipalities": [{"municipality": "Yakutsk", "verified": 1}],
-        },
         {
             "region": "Samara Oblast",
             "verified": 1,
@@ -212,8 +210,10 @@ def test_openapi_describes_both_paths(client: Client, db: None) -> None:
         "verified_count",
         "awaiting_count",
         "counts_by_region",
+        "verified_unplaced",
         "text_version",
     }
+    assert "Small cells" in properties["verified_unplaced"]["description"]
 
 
 def test_the_api_is_read_only(client: Client, petition: Petition) -> None:

@@ -4,13 +4,13 @@ from datetime import datetime
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 
 from undersigned.petitions.models import Petition
 from undersigned.petitions.services import (
     FreshCache,
     counts,
-    counts_by_region,
+    place_counts,
     register_cache,
 )
 
@@ -57,6 +57,14 @@ class PetitionOut(PetitionSummaryOut):
     thresholds: list[int]
     register_name: str | None
     counts_by_region: list[RegionCountOut]
+    verified_unplaced: int = Field(
+        description=(
+            "Verified signers counted without their name who are in no region's count: "
+            "their place has too few of them to be shown without pointing at someone "
+            "(docs/security.md, Small cells). The regions' counts and this add up to "
+            "verified_count."
+        )
+    )
 
 
 def _public_fields(petition: Petition, verified: int, awaiting: int) -> dict[str, object]:
@@ -105,6 +113,7 @@ def _read_petition(slug: str) -> dict[str, object]:
         raise Http404("no such petition")
     verified, awaiting = counts(petition)
     version = petition.shown_version()
+    places = place_counts(petition)
     return {
         **_public_fields(petition, verified, awaiting),
         "path": petition.get_absolute_url(),
@@ -112,7 +121,8 @@ def _read_petition(slug: str) -> dict[str, object]:
         "text_sha256": version.sha256,
         "thresholds": petition.thresholds,
         "register_name": petition.register.name if petition.register else None,
-        "counts_by_region": counts_by_region(petition),
+        "counts_by_region": places.regions,
+        "verified_unplaced": places.unplaced,
     }
 
 

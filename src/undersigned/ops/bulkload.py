@@ -304,11 +304,12 @@ def _load_chunk(rows: _Rows, start: int, end: int) -> int:
         verified = rows.state == Signature.State.VERIFIED
         entry_ids = _reserve_ids(LogEntry, n) if verified else [None] * n
         signatures, logged = [], []
-        places: Counter[tuple[str, str]] = Counter()
+        # Per place and visibility: hidden signers are counted apart (Tally.verified_hidden).
+        places: Counter[tuple[tuple[str, str], bool]] = Counter()
         for k, i in enumerate(range(start, end)):
             row, payload = rows.signature(i, signature_ids[k], entry_ids[k])
             signatures.append(row)
-            places[(row["region"], row["municipality"])] += 1
+            places[((row["region"], row["municipality"]), not row["show_name"])] += 1
             if payload is not None:
                 logged.append(
                     {
@@ -330,8 +331,8 @@ def _load_chunk(rows: _Rows, start: int, end: int) -> int:
         if logged:
             _insert(LogEntry, logged)
         column = "verified" if verified else "awaiting"
-        for place, n in sorted(places.items()):
-            add_to_tally(rows.petition.pk, place, column, n)
+        for (place, hidden), n in sorted(places.items()):
+            add_to_tally(rows.petition.pk, place, column, n, hidden=hidden)
     return len(logged)
 
 

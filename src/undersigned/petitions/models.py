@@ -147,6 +147,11 @@ class Tally(models.Model):
     One row per (petition, region, municipality); region "" and municipality
     "" hold signatures with no place given. The petition's headline numbers
     are the sum of its rows, which stay few (one per municipality).
+
+    `verified_hidden` is how many of `verified` chose not to be shown: a
+    place's shown signers are public, so its count alone would tell how many
+    hidden ones it has; the public reads use it to keep small numbers of them
+    unattributed (petitions.services.place_counts, docs/security.md).
     """
 
     petition = models.ForeignKey(Petition, models.CASCADE, related_name="tallies")
@@ -154,6 +159,7 @@ class Tally(models.Model):
     municipality = models.CharField(max_length=200, blank=True)
     verified = models.BigIntegerField(default=0)
     awaiting = models.BigIntegerField(default=0)
+    verified_hidden = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -162,6 +168,12 @@ class Tally(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(verified__gte=0, awaiting__gte=0), name="tally_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    verified_hidden__gte=0, verified_hidden__lte=models.F("verified")
+                ),
+                name="tally_hidden_within_verified",
             ),
         ]
 

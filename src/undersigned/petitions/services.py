@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection, transaction
-from django.db.models import F, Sum
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from undersigned.ledger import services as ledger
 from undersigned.moderation import audit
 from undersigned.petitions.models import Petition, Tally, TextVersion
+from undersigned.registers.models import RegisterEntry
 from undersigned.tlog import entries
 
 Status = Petition.Status
@@ -135,20 +136,28 @@ def close_expired(now: datetime | None = None) -> int:
     return closed
 
 
-def add_to_tally(petition_id: int, place: tuple[str, str], column: str, delta: int) -> None:
+def add_to_tally(
+    petition_id: int, place: tuple[str, str], column: str, delta: int, *, hidden: bool = False
+) -> None:
     """Move one place's "verified" or "awaiting" count by delta, creating its row if new.
+
+    `hidden`: the signatures moved chose not to be shown; a verified move then
+    moves the place's `verified_hidden` too, in the same statement.
 
     One UPDATE when the row exists (the common case), so that a busy place's
     row is locked only by that statement, to the end of the transaction.
     """
     region, municipality = place
+    moves = {column: F(column) + delta}
+    if hidden and column == "verified":
+        moves["verified_hidden"] = F("verified_hidden") + delta
     row = Tally.objects.filter(petition_id=petition_id, region=region, municipality=municipality)
-    if row.update(**{column: F(column) + delta}):
+    if row.update(**moves):
         return
     tally, _ = Tally.objects.get_or_create(
         petition_id=petition_id, region=region, municipality=municipality
     )
-    Tally.objects.filter(pk=tally.pk).update(**{column: F(column) + delta})
+    Tally.objects.filter(pk=tally.pk).update(**moves)
 
 
 def counts(petition: Petition) -> tuple[int, int]:
@@ -172,19 +181,80 @@ class RegionCount:
     municipalities: list[MunicipalityCount] = field(default_factory=list)
 
 
-def counts_by_region(petition: Petition) -> list[RegionCount]:
-    """Verified counts per region with their municipalities, biggest region first."""
+@dataclass
+class PlaceCounts:
+    """Verified counts by place as the public sees them (docs/security.md, "Small cells").
+
+    The regions' counts and `unplaced` add up to the headline verified count.
+    """
+
+    regions: list[RegionCount]
+    # Signers counted without their name whose place is not shown: their place
+    # had too few of them to be named without pointing at someone.
+    unplaced: int = 0
+
+
+def small_cell_threshold() -> int:
+    return int(getattr(settings, "SMALL_CELL_THRESHOLD", 5))
+
+
+def shown_at_place(verified: int, hidden: int, not_signed: int | None, threshold: int) -> int:
+    """How many of a place's verified signers its public count includes.
+
+    A place's shown signers are listed by name, so its count tells how many
+    hidden ones it has. They are counted there only when there are at least
+    `threshold` of them, and, where the people who could sign are known (a
+    register letter: `not_signed` is how many of the place's register entries
+    have no verified signature), only when at least `threshold` of those did
+    not sign, so that "all of them signed" cannot be read either. Otherwise
+    the place shows its shown signers alone, which is what it shows when it has
+    no hidden signer at all: the two cases look the same.
+    """
+    if hidden >= threshold and (not_signed is None or not_signed >= threshold):
+        return verified
+    return verified - hidden
+
+
+def place_counts(petition: Petition) -> PlaceCounts:
+    """Verified counts per region with their municipalities, biggest region first,
+    with few hidden signers at a place counted in `unplaced` instead."""
+    threshold = small_cell_threshold()
+    population: dict[tuple[str, str], int] | None = None
+    if petition.needs_register and petition.register_id is not None:
+        population = {
+            (r["region"], r["municipality"]): r["n"]
+            for r in RegisterEntry.objects.filter(register_id=petition.register_id)
+            .values("region", "municipality")
+            .annotate(n=Count("id"))
+            .order_by()
+        }
     regions: dict[str, RegionCount] = {}
+    unplaced = 0
     rows = (
         Tally.objects.filter(petition=petition, verified__gt=0)
         .order_by("region", "municipality")
-        .values_list("region", "municipality", "verified")
+        .values_list("region", "municipality", "verified", "verified_hidden")
     )
-    for region_name, municipality, verified in rows:
+    for region_name, municipality, verified, hidden in rows:
+        shown = verified
+        if region_name or municipality:  # "no place given" points at no one
+            not_signed = None
+            if population is not None:
+                not_signed = population.get((region_name, municipality), 0) - verified
+            shown = shown_at_place(verified, hidden, not_signed, threshold)
+        unplaced += verified - shown
+        if shown <= 0:
+            continue
         region = regions.setdefault(region_name, RegionCount(region_name))
-        region.verified += verified
-        region.municipalities.append(MunicipalityCount(municipality, verified))
-    return sorted(regions.values(), key=lambda r: (-r.verified, r.region))
+        region.verified += shown
+        region.municipalities.append(MunicipalityCount(municipality, shown))
+    ordered = sorted(regions.values(), key=lambda r: (-r.verified, r.region))
+    return PlaceCounts(ordered, unplaced)
+
+
+def counts_by_region(petition: Petition) -> list[RegionCount]:
+    """place_counts() without the unplaced: what the public sees of each region."""
+    return place_counts(petition).regions
 
 
 # ------------------------------------------------------------------ cached reads
@@ -275,7 +345,7 @@ class FreshCache(Generic[K, V]):
 
 
 _counts: FreshCache[int, tuple[int, int]] = FreshCache()
-_regions: FreshCache[int, list[RegionCount]] = FreshCache()
+_regions: FreshCache[int, PlaceCounts] = FreshCache()
 
 
 def cached_counts(petition: Petition) -> tuple[int, int]:
@@ -283,9 +353,9 @@ def cached_counts(petition: Petition) -> tuple[int, int]:
     return _counts.get(petition.pk, lambda: counts(petition))
 
 
-def cached_counts_by_region(petition: Petition) -> list[RegionCount]:
-    """counts_by_region() for public pages, cached like cached_counts()."""
-    return _regions.get(petition.pk, lambda: counts_by_region(petition))
+def cached_place_counts(petition: Petition) -> PlaceCounts:
+    """place_counts() for public pages, cached like cached_counts()."""
+    return _regions.get(petition.pk, lambda: place_counts(petition))
 
 
 _all_caches: list[FreshCache] = [_counts, _regions]  # type: ignore[type-arg]

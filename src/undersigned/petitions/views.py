@@ -18,8 +18,9 @@ from undersigned.petitions.services import (
     FreshCache,
     cached_counts,
     counts,
-    counts_by_region,
+    place_counts,
     register_cache,
+    small_cell_threshold,
 )
 from undersigned.registers.matching import name_found
 from undersigned.signing.forms import SignForm
@@ -113,13 +114,18 @@ def read_page_parts(petition: Petition) -> PageParts:
     verified, awaiting = counts(petition)
     version = cached_signed_text(petition)
     names = public_signatures(petition)
-    regions = counts_by_region(petition)
-    has_places = any(r.region or any(m.municipality for m in r.municipalities) for r in regions)
+    places = place_counts(petition)
+    regions = places.regions
+    has_places = places.unplaced > 0 or any(
+        r.region or any(m.municipality for m in r.municipalities) for r in regions
+    )
     lists = render_to_string(
         "petitions/_lists.html",
         {
             "petition": petition,
             "regions": regions,
+            "unplaced": places.unplaced,
+            "small_cell_threshold": small_cell_threshold(),
             "has_places": has_places,
             "grouped": group_by_place(names),
             "names_truncated": len(names) >= NAMES_ON_PAGE,

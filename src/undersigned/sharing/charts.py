@@ -316,9 +316,12 @@ def region_chart(
     row_height: int = 40,
     bar_height: int = 14,
     value_room: int = 70,
+    unplaced: tuple[str, int] | None = None,
 ) -> RegionChart:
     """Horizontal bars, biggest first; past `most` regions the rest are one "other" bar.
 
+    `unplaced` (label, count), if given, is a last bar of its own, never merged
+    into "other": signers counted in no region (petitions.services.place_counts).
     Labels go above their bars, so long region names never squeeze the bars.
     """
     ordered = sorted(rows, key=lambda r: (-r[1], r[0]))
@@ -326,6 +329,8 @@ def region_chart(
     if len(shown) > most:
         rest = sum(value for _, value, _ in shown[most - 1 :])
         shown = [*shown[: most - 1], (other_label, rest, True)]
+    if unplaced is not None and unplaced[1] > 0:
+        shown.append((unplaced[0], unplaced[1], True))
     peak = max((value for _, value, _ in shown), default=0)
     room = width - value_room
     bars: list[HBar] = []

@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from undersigned.ledger.models import LogEntry
 from undersigned.petitions.models import Petition
-from undersigned.petitions.services import cached_counts_by_region
+from undersigned.petitions.services import cached_place_counts
 from undersigned.sharing.charts import HourCount
 from undersigned.sharing.models import HourlyCount, LogCursor
 from undersigned.signing.models import Signature
@@ -177,6 +177,8 @@ def timeline(petition: Petition) -> Timeline:
     return found
 
 
-def region_rows(petition: Petition) -> list[tuple[str, int]]:
-    """(region, verified) from the tallies, "" for signatures with no region given."""
-    return [(r.region, r.verified) for r in cached_counts_by_region(petition) if r.verified > 0]
+def region_rows(petition: Petition) -> tuple[list[tuple[str, int]], int]:
+    """(region, verified) from the tallies, "" for signatures with no region given, and
+    how many signers are counted in no region (petitions.services.place_counts)."""
+    places = cached_place_counts(petition)
+    return [(r.region, r.verified) for r in places.regions if r.verified > 0], places.unplaced

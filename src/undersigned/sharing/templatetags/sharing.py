@@ -66,12 +66,13 @@ def render_charts(petition: Petition, data: services.Timeline) -> SafeString:
     resolution, buckets = charts.bucket_series(
         data.hours, start=start, end=end, tz=timezone.get_current_timezone()
     )
-    regions = services.region_rows(petition)
+    regions, unplaced = services.region_rows(petition)
     region_chart = None
-    if any(name for name, _ in regions):
+    if unplaced or any(name for name, _ in regions):
         region_chart = charts.region_chart(
             [(name or gettext("Region not given"), n) for name, n in regions],
             other_label=gettext("Other regions"),
+            unplaced=(gettext("Counted without their name, place not shown"), unplaced),
         )
     return render_to_string(
         "sharing/_charts_body.html",

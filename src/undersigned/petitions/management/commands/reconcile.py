@@ -13,8 +13,8 @@ from undersigned.signing.models import Signature
 State = Signature.State
 
 
-def actual_counts(petition: Petition) -> dict[tuple[str, str], tuple[int, int]]:
-    """(verified, awaiting) per place, counted from the signature rows themselves."""
+def actual_counts(petition: Petition) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """(verified, awaiting, verified hidden) per place, counted from the signature rows."""
     rows = (
         Signature.objects.filter(petition=petition)
         .annotate(
@@ -25,10 +25,11 @@ def actual_counts(petition: Petition) -> dict[tuple[str, str], tuple[int, int]]:
         .annotate(
             verified=Count("id", filter=Q(state=State.VERIFIED)),
             awaiting=Count("id", filter=Q(state__in=[State.CONFIRMED, State.NEEDS_REVIEW])),
+            hidden=Count("id", filter=Q(state=State.VERIFIED, show_name=False)),
         )
     )
     return {
-        (r["place_region"], r["place_municipality"]): (r["verified"], r["awaiting"])
+        (r["place_region"], r["place_municipality"]): (r["verified"], r["awaiting"], r["hidden"])
         for r in rows
         if r["verified"] or r["awaiting"]
     }
@@ -37,19 +38,22 @@ def actual_counts(petition: Petition) -> dict[tuple[str, str], tuple[int, int]]:
 def drift(petition: Petition) -> list[str]:
     actual = actual_counts(petition)
     kept = {
-        (t.region, t.municipality): (t.verified, t.awaiting)
+        (t.region, t.municipality): (t.verified, t.awaiting, t.verified_hidden)
         for t in Tally.objects.filter(petition=petition)
-        if t.verified or t.awaiting
+        if t.verified or t.awaiting or t.verified_hidden
     }
     problems = []
     for place in sorted(set(actual) | set(kept)):
-        want, have = actual.get(place, (0, 0)), kept.get(place, (0, 0))
+        want, have = actual.get(place, (0, 0, 0)), kept.get(place, (0, 0, 0))
         if want != have:
-            problems.append(
+            line = (
                 f"{petition.slug} {place[0] or '-'}/{place[1] or '-'}: tally says "
                 f"{have[0]} verified, {have[1]} awaiting; rows say {want[0]} verified, "
                 f"{want[1]} awaiting"
             )
+            if want[2] != have[2]:
+                line += f"; of the verified, hidden: tally says {have[2]}, rows say {want[2]}"
+            problems.append(line)
     return problems
 
 
@@ -81,13 +85,15 @@ Exit status: 0 all tallies match, 1 drift found (and fixed, with --fix)."""
                     self.stdout.write(line)
                 found += len(problems)
                 if problems and options["fix"]:
-                    Tally.objects.filter(petition=petition).update(verified=0, awaiting=0)
-                    for (region, municipality), (v, a) in actual_counts(petition).items():
+                    Tally.objects.filter(petition=petition).update(
+                        verified=0, awaiting=0, verified_hidden=0
+                    )
+                    for (region, municipality), (v, a, h) in actual_counts(petition).items():
                         Tally.objects.update_or_create(
                             petition=petition,
                             region=region,
                             municipality=municipality,
-                            defaults={"verified": v, "awaiting": a},
+                            defaults={"verified": v, "awaiting": a, "verified_hidden": h},
                         )
         if found:
             fixed = " (fixed)" if options["fix"] else ""
