@@ -425,6 +425,12 @@ for _name in ("RATE_LIMIT_CLIENT", "RATE_LIMIT_DOMAIN", "RATE_LIMIT_PETITION"):
 # How long a CDN or browser may keep the public API's answers (seconds).
 API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 1)
 
+# Public counts by place include the signers counted without their name only
+# where at least this many of them are (docs/security.md, "Small cells"): a
+# place's named signers are listed, so its count would tell how many hidden
+# ones it has. 0 shows every count whole.
+SMALL_CELL_THRESHOLD = env_int("SMALL_CELL_THRESHOLD", 5)
+
 # How long a confirmation link works.
 CONFIRMATION_TTL_HOURS = env_int("CONFIRMATION_TTL_HOURS", 72)
 
