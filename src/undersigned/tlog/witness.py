@@ -440,6 +440,7 @@ class LogState:
 HOOK_VERIFIED: Final = "verified"
 HOOK_TEMP_WRITTEN: Final = "temp-written"
 HOOK_STORED: Final = "stored"
+HOOK_ANSWERED: Final = "answered"
 
 
 class Witness:
@@ -682,6 +683,8 @@ class _Handler(BaseHTTPRequestHandler):
             logger.error("%s", exc)
             response = Response.text(500, "the witness's state is unreadable")
         self._send(response)
+        self.wfile.flush()
+        self.witness.hook(HOOK_ANSWERED)
 
     def _get(self, head_only: bool) -> None:
         if self.path == ADD_CHECKPOINT_PATH:
