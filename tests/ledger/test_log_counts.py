@@ -31,8 +31,10 @@ def test_mixed_run_of_verifications_withdrawals_and_invalidations(
 ) -> None:
     rng = random.Random(7)
     live: list[Signature] = []
+    number: dict[int, int] = {}  # signature -> i: a decided signature's address is sealed away
     for i in range(60):
         live.append(confirmed(petition, i, show=rng.random() < 0.5))
+        number[live[-1].pk] = i
         roll = rng.random()
         if roll < 0.15 and live:
             victim = live.pop(rng.randrange(len(live)))
@@ -47,7 +49,7 @@ def test_mixed_run_of_verifications_withdrawals_and_invalidations(
     # Someone signs again after withdrawing: a new verification, not a resurrection.
     again = Signature.objects.filter(state=Signature.State.WITHDRAWN).first()
     assert again is not None
-    confirmed(petition, int(again.email[1:].split("@")[0]), show=True)
+    confirmed(petition, number[again.pk], show=True)
     run_once()
     data = list(LogEntry.objects.order_by("index").values_list("index", "data"))
     recomputed = entries.count((i, bytes(d)) for i, d in data)[petition.slug]

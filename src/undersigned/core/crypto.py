@@ -16,6 +16,8 @@ from functools import cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -109,3 +111,28 @@ def decrypt(stored: str, purpose: str) -> str:
                     f"value sealed with key {key_id.hex()} fails to open"
                 ) from None
     raise DecryptionError(f"no configured key has id {key_id.hex()}")
+
+
+def _holder_key(secret: str, purpose: str) -> AESGCM:
+    derived = HKDF(algorithm=SHA256(), length=32, salt=None, info=purpose.encode()).derive(
+        secret.encode()
+    )
+    return AESGCM(derived)
+
+
+def seal_for_holder(secret: str, plaintext: bytes, purpose: str) -> bytes:
+    """Seal to whoever holds `secret` (a 256-bit link token the server keeps only hashed).
+
+    The server can open it again only when the holder comes back with the
+    token: a seized database holds the hash, which opens nothing.
+    """
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + _holder_key(secret, purpose).encrypt(nonce, plaintext, purpose.encode())
+
+
+def open_for_holder(secret: str, sealed: bytes, purpose: str) -> bytes:
+    nonce, body = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
+    try:
+        return _holder_key(secret, purpose).decrypt(nonce, body, purpose.encode())
+    except InvalidTag:
+        raise DecryptionError("this value is sealed to another token") from None

@@ -24,6 +24,10 @@ class LogEntry(models.Model):
     )
     data = models.BinaryField(null=True, blank=True)
     receipt_key_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # A hidden signer's opening of the commitment (name, place, salt), sealed to
+    # the receipt key that only the signer holds (core/crypto.seal_for_holder):
+    # the receipt shows it when they bring the key, a seized server cannot.
+    opening_sealed = models.BinaryField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
+from undersigned.core import crypto
 from undersigned.ledger.keys import signer
 from undersigned.ledger.models import (
     CheckpointCount,
@@ -82,6 +83,9 @@ def verification_payload(
     return payload, salt
 
 
+OPENING_PURPOSE = "ledger.opening"
+
+
 def record_verification(signature: Signature) -> str:
     """Log a signature that now counts; returns the raw key of its receipt."""
     payload, salt = verification_payload(
@@ -93,15 +97,35 @@ def record_verification(signature: Signature) -> str:
         place=signature.place(),
         show_name=signature.show_name,
     )
-    if salt is not None:
-        signature.log_salt = salt
     raw, digest = new_token()
+    opening = None
+    if salt is not None:
+        # The salt and the name open the commitment: with both, the register's
+        # names could be tried against it. The server keeps neither (the salt
+        # goes to the custody box); the signer's receipt key opens this copy.
+        signature.log_salt = salt
+        region, municipality = signature.place()
+        opening = crypto.seal_for_holder(
+            raw,
+            json.dumps(
+                {
+                    "name": signature.full_name,
+                    "role": signature.role,
+                    "municipality": municipality,
+                    "region": region,
+                    "salt_hex": salt.hex(),
+                },
+                ensure_ascii=False,
+            ).encode(),
+            OPENING_PURPOSE,
+        )
     entry = LogEntry.objects.create(
         petition=signature.petition,
         signature=signature,
         event=entries.SIGNATURE_VERIFIED,
         payload=payload,
         receipt_key_hash=digest,
+        opening_sealed=opening,
     )
     signature.verified_entry = entry
     return raw

@@ -10,8 +10,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from undersigned.ledger import receipts
 from undersigned.ledger.keys import signer
-from undersigned.ledger.models import LogEntry, SignedCheckpoint
-from undersigned.ledger.services import DbHashReader, latest_checkpoint
+from undersigned.ledger.models import CheckpointCount, LogEntry, SignedCheckpoint
+from undersigned.ledger.services import OPENING_PURPOSE, DbHashReader, latest_checkpoint
+from undersigned.petitions.models import Petition
+from undersigned.core import crypto
 from undersigned.signing.tokens import token_hash
 from undersigned.tlog import merkle
 
@@ -134,23 +136,27 @@ def _receipt_for(raw_key: str) -> tuple[LogEntry, dict[str, Any] | None]:
         LogEntry.objects.filter(receipt_key_hash=token_hash(raw_key))
         .select_related("signature", "petition")
         .first()
+def _opening(entry: LogEntry, raw_key: str) -> tuple[bytes | None, dict[str, Any] | None]:
+    """A hidden signer's commitment opening, sealed to the receipt key they just brought."""
+    if not entry.opening_sealed:
+        return None, None
+    try:
+        opened = json.loads(
+            crypto.open_for_holder(raw_key, bytes(entry.opening_sealed), OPENING_PURPOSE)
+        )
+    except (crypto.DecryptionError, ValueError):
+        return None, None
+    salt = bytes.fromhex(opened.pop("salt_hex"))
+    return salt, opened
+
+
     )
     if entry is None:
         raise Http404("no such receipt")
     latest = latest_checkpoint()
     if entry.index is None or latest is None or latest.size <= entry.index:
         return entry, None  # not yet in a signed checkpoint: the worker adds it within seconds
-    signature = entry.signature
-    salt = bytes(signature.log_salt) if signature and signature.log_salt else None
-    opening = None
-    if salt is not None and signature is not None:
-        region, municipality = signature.place()
-        opening = {
-            "name": signature.full_name,
-            "role": signature.role,
-            "municipality": municipality,
-            "region": region,
-        }
+    salt, opening = _opening(entry, raw_key)
     receipt = receipts.build(
         index=entry.index,
         entry=bytes(entry.data or b""),

@@ -54,6 +54,7 @@ LETTER_ROLE = "municipal deputy"
 # claim is bound to a register entry but by a moderator.
 UNSET = (
     "register_entry",
+    "register_entry_key",
     "added_by",
     "confirm_token_hash",
     "confirm_token_expires",
@@ -188,8 +189,11 @@ class _Rows:
             "petition": self.petition.pk,
             "text_version": self.version.pk,
             "state": self.state,
-            "full_name": self.sealed_names[i % len(self.names)],
-            "email": crypto.encrypt(email, self.email_purpose),
+            # A verified row looks as signing leaves it once decided (signing/custody.py):
+            # no address, and a name only if shown. A made-up person has nothing to
+            # seal to the custody key, so no box is written.
+            "full_name": self.sealed_names[i % len(self.names)] if show_name or not verified else "",
+            "email": "" if verified else crypto.encrypt(email, self.email_purpose),
             "email_hash": self.email_hash(email),
             "show_name": show_name,
             "role": role,
@@ -201,10 +205,13 @@ class _Rows:
             "is_founder": False,
             "state_reason": "",
             "verified_entry": entry_pk,
-            "log_salt": salt,
+            # Sealed away at the decision, as signing does (signing/custody.py).
+            "log_salt": None,
             "created": self.now,
             "confirmed_at": self.now,
             "verified_at": self.now if verified else None,
+            "custody_sealed": "",
+            "sealed_at": self.now if verified else None,
             **dict.fromkeys(UNSET),
         }
         return row, payload
@@ -324,6 +331,8 @@ def _load_chunk(rows: _Rows, start: int, end: int) -> int:
                         "data": None,
                         # Nobody holds a receipt for a fictional signature.
                         "receipt_key_hash": None,
+                        # ...so nobody could open a commitment sealed to one.
+                        "opening_sealed": None,
                         "created": rows.now,
                     }
                 )

@@ -73,6 +73,41 @@ class AddIndexSafely(operations.AddIndex):
             )
 
 
+class AddUniqueConstraintSafely(operations.AddConstraint):
+    """A partial unique constraint, built without blocking writes on PostgreSQL.
+
+    PostgreSQL implements a UniqueConstraint with a condition as a unique
+    partial index, which `CREATE UNIQUE INDEX CONCURRENTLY` builds while the
+    table takes writes. Use in a migration with atomic = False.
+    """
+
+    def database_forwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        constraint = self.constraint
+        if (
+            schema_editor.connection.vendor != "postgresql"
+            or not isinstance(constraint, models.UniqueConstraint)
+            or constraint.condition is None
+        ):
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+            return
+        AddIndexSafely._refuse_in_transaction(schema_editor)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            sql = str(constraint.create_sql(model, schema_editor))
+            schema_editor.execute(
+                sql.replace("CREATE UNIQUE INDEX", "CREATE UNIQUE INDEX CONCURRENTLY", 1)
+            )
+
+    def describe(self) -> str:
+        return f"Create constraint {self.constraint.name} on {self.model_name} without blocking writes"
+
+
 def _field_is_risky(field: models.Field[Any, Any]) -> str | None:
     indexed = bool(getattr(field, "db_index", False))
     if isinstance(field, models.ForeignKey) and (indexed or getattr(field, "db_constraint", True)):
@@ -105,6 +140,9 @@ def risky_operations(migration: Migration) -> list[str]:
             continue
         where = f"{migration.app_label}.{migration.name}: {op.describe()}"
         if isinstance(op, AddIndexSafely):
+            if migration.atomic:
+                found.append(f"{where}: needs `atomic = False` on the migration")
+        elif isinstance(op, AddUniqueConstraintSafely):
             if migration.atomic:
                 found.append(f"{where}: needs `atomic = False` on the migration")
         elif isinstance(op, operations.AddIndex):

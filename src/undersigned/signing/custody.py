@@ -35,6 +35,7 @@ SEALED_FIELDS = [
     "register_entry",
     "region",
     "municipality",
+    "log_salt",
     "custody_sealed",
     "sealed_at",
 ]
@@ -64,6 +65,10 @@ def seal_decided(signature: Signature, *, force: bool = False) -> bool:
     if signature.evidence_url:
         payload["evidence_url"] = signature.evidence_url
         signature.evidence_url = ""
+    if signature.log_salt:
+        # With the salt, the register's names could be tried against the commitment.
+        payload["log_salt_hex"] = bytes(signature.log_salt).hex()
+        signature.log_salt = None
     if signature.moderator_note:
         payload["moderator_note"] = signature.moderator_note
         signature.moderator_note = ""

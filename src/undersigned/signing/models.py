@@ -51,7 +51,8 @@ class Signature(models.Model):
     # Which register entry this signature holds, as a keyed hash: it keeps "one
     # verified signature per entry" enforceable after a hidden signer's entry
     # itself has been sealed away (signing/custody.py).
-    register_entry_key = models.CharField(max_length=64, null=True, blank=True)
+    # NULL, not "": unbound verified signatures must not clash in the unique constraint.
+    register_entry_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     sent_to_official_contact = models.BooleanField(default=False)
     is_founder = models.BooleanField(default=False)
     added_by = models.ForeignKey(
@@ -70,7 +71,7 @@ class Signature(models.Model):
     # What the server no longer needs to read, sealed to the petition's custody
     # key (age files, base64, one a line): only its moderators can open it, off
     # the server. See signing/custody.py and docs/security.md.
-    custody_sealed = models.TextField(blank=True)
+    custody_sealed = models.TextField(blank=True, default="")
     sealed_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)

@@ -5,6 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.db import migrations, models
 
+from undersigned.ops.migrations import AddUniqueConstraintSafely
+
 
 def fill_entry_keys(apps: Any, schema_editor: Any) -> None:
     # The same keyed hash as signing.custody.entry_key, for the rows already bound.
@@ -22,6 +24,8 @@ def fill_entry_keys(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
+    # The unique index is built concurrently on PostgreSQL (ops/migrations.py).
+    atomic = False
 
     dependencies = [
         ('ledger', '0001_initial'),
@@ -39,7 +43,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='signature',
             name='custody_sealed',
-            field=models.TextField(blank=True),
+            field=models.TextField(blank=True, default=""),
         ),
         migrations.AddField(
             model_name='signature',
@@ -52,7 +56,7 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.RunPython(fill_entry_keys, migrations.RunPython.noop),
-        migrations.AddConstraint(
+        AddUniqueConstraintSafely(
             model_name='signature',
             constraint=models.UniqueConstraint(condition=models.Q(('state', 'verified')), fields=('petition', 'register_entry_key'), name='one_verified_signature_per_register_entry'),
         ),
