@@ -6,6 +6,7 @@ import pytest
 from django.core.management import load_command_class
 
 import undersigned
+from undersigned.tlog import witness
 from undersigned.tlog.verify import cli as verifier
 
 PACKAGE = Path(undersigned.__file__).parent
@@ -59,3 +60,17 @@ def test_help_has_examples(app: str, name: str) -> None:
 def test_verify_help_has_examples() -> None:
     examples = examples_in(verifier._parser().format_help())
     assert examples and all(e.startswith("undersigned verify ") for e in examples)
+
+
+def test_witness_help_has_examples() -> None:
+    parser = witness._parser()
+    examples = examples_in(parser.format_help())
+    assert {e.split()[2] for e in examples} == {"keygen", "add-log", "serve"}
+    assert all(e.startswith("undersigned witness ") for e in examples)
+    # Each subcommand's own --help has its example too.
+    subcommands = next(a for a in parser._actions if a.dest == "command")
+    for name, sub in subcommands.choices.items():
+        sub_examples = examples_in(sub.format_help())
+        assert sub_examples and all(
+            e.startswith(f"undersigned witness {name} ") for e in sub_examples
+        ), name
