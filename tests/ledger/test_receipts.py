@@ -7,7 +7,9 @@ from django.test import Client
 
 from tests.conftest import body_of, link_in
 from undersigned.core.management.commands.worker import run_once
+from undersigned.ledger.models import LogEntry
 from undersigned.petitions.models import Petition
+from undersigned.signing.models import Signature
 from undersigned.tlog import entries
 from undersigned.tlog.note import Signer, sign_note
 
@@ -87,6 +89,10 @@ def test_a_hidden_signer_gets_the_opening_of_their_commitment(
         == json.loads(receipt["entry"])["commitment"]
     )
     assert "hidden signer" in check(client, receipt).content.decode()
+    # The server itself kept neither the name nor the salt: only the receipt key opens them.
+    signature = Signature.objects.get()
+    assert signature.full_name == "" and signature.log_salt is None
+    assert salt.hex() not in json.dumps(list(LogEntry.objects.values_list("payload", flat=True)))
     # A wrong name does not open the commitment.
     receipt["opening"]["signer"]["name"] = "Someone Else"
     assert check(client, receipt).status_code == 400
