@@ -620,10 +620,13 @@ class _Handler(BaseHTTPRequestHandler):
     # Keep-alive, as the spec asks clients and witnesses to use.
     protocol_version = "HTTP/1.1"
     server_version = "undersigned-witness"
-    sys_version = ""
     # A client that stops sending mid-request holds a thread only this long.
     timeout = 30
     witness: Witness
+
+    def version_string(self) -> str:
+        # No Python version in the Server header.
+        return self.server_version
 
     def _send(self, response: Response, head_only: bool = False) -> None:
         self.send_response(response.status)
