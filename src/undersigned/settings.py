@@ -248,11 +248,11 @@ def database_settings() -> dict[str, Any]:
                 "PRAGMA synchronous=FULL;"
                 "PRAGMA foreign_keys=ON;"
                 "PRAGMA busy_timeout=20000;"
-            ),
-        }
                 # What a decision seals away is overwritten in the file, not left in
                 # free space for a forensic copy (docs/security.md); FAST adds no I/O.
                 "PRAGMA secure_delete=FAST;"
+            ),
+        }
     elif db["ENGINE"] == "django.db.backends.postgresql":
         if env_flag("DATABASE_POOL", default=False):
             db["OPTIONS"] = {"pool": {"min_size": 2, "max_size": env_int("DATABASE_POOL_SIZE", 8)}}

@@ -8,12 +8,11 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from undersigned.core import crypto
 from undersigned.ledger import receipts
 from undersigned.ledger.keys import signer
-from undersigned.ledger.models import CheckpointCount, LogEntry, SignedCheckpoint
+from undersigned.ledger.models import LogEntry, SignedCheckpoint
 from undersigned.ledger.services import OPENING_PURPOSE, DbHashReader, latest_checkpoint
-from undersigned.petitions.models import Petition
-from undersigned.core import crypto
 from undersigned.signing.tokens import token_hash
 from undersigned.tlog import merkle
 
@@ -131,11 +130,6 @@ def consistency_proof(request: HttpRequest) -> JsonResponse:
     return response
 
 
-def _receipt_for(raw_key: str) -> tuple[LogEntry, dict[str, Any] | None]:
-    entry = (
-        LogEntry.objects.filter(receipt_key_hash=token_hash(raw_key))
-        .select_related("signature", "petition")
-        .first()
 def _opening(entry: LogEntry, raw_key: str) -> tuple[bytes | None, dict[str, Any] | None]:
     """A hidden signer's commitment opening, sealed to the receipt key they just brought."""
     if not entry.opening_sealed:
@@ -150,6 +144,11 @@ def _opening(entry: LogEntry, raw_key: str) -> tuple[bytes | None, dict[str, Any
     return salt, opened
 
 
+def _receipt_for(raw_key: str) -> tuple[LogEntry, dict[str, Any] | None]:
+    entry = (
+        LogEntry.objects.filter(receipt_key_hash=token_hash(raw_key))
+        .select_related("signature", "petition")
+        .first()
     )
     if entry is None:
         raise Http404("no such receipt")

@@ -443,6 +443,7 @@ def approve(
     *,
     entry: RegisterEntry | None,
     reason: str = "",
+    note: str = "",
 ) -> Signature:
     with transaction.atomic():
         signature = (
@@ -458,7 +459,6 @@ def approve(
                 )
                 % {"state": signature.get_state_display().lower()}
             )
-    note: str = "",
         petition = signature.petition
         if petition.needs_register:
             if entry is None or entry.register_id != petition.register_id:
@@ -483,6 +483,7 @@ def approve(
             signature.register_entry_key = entry_key(petition.pk, entry.pk)
         signature.verified_at = timezone.now()
         signature.state_reason = reason[:500]
+        signature.moderator_note = note
         _move(signature, State.VERIFIED, old_place=old_place)
         address = signature.email
         _save(signature)
@@ -498,7 +499,6 @@ def approve(
         _notify_decision(signature, address)
         return signature
 
-        signature.moderator_note = note
 
 def reject(
     signature_id: int, moderator: User | AnonymousUser, *, reason: str, note: str = ""
@@ -523,6 +523,7 @@ def reject(
             )
         _move(signature, State.REJECTED)
         signature.state_reason = reason.strip()[:500]
+        signature.moderator_note = note
         signature.ended_at = timezone.now()
         address = signature.email
         _save(signature)
@@ -538,13 +539,13 @@ def reject(
 
 
 def invalidate(
-        signature.moderator_note = note
     signature_id: int,
     moderator: User | AnonymousUser,
     *,
     reason: str,
     any_live_state: bool = False,
     audit_each: bool = True,
+    note: str = "",
 ) -> Signature:
     """Take back a signature found to be false (a forgery, a fraud wave): it stops counting.
 
@@ -560,11 +561,11 @@ def invalidate(
             .select_related("petition", "register_entry", "text_version")
             .get(pk=signature_id)
         )
-    note: str = "",
         if signature.state not in allowed:
             raise SigningError(gettext("Only a verified signature can be invalidated."))
         _move(signature, State.INVALIDATED, reason=reason.strip())
         signature.state_reason = reason.strip()[:500]
+        signature.moderator_note = note
         signature.ended_at = timezone.now()
         signature.confirm_token_hash = None
         signature.withdraw_token_hash = None
@@ -580,7 +581,6 @@ def invalidate(
         return signature
 
 
-        signature.moderator_note = note
 def reinstate(signature_id: int, moderator: User | AnonymousUser, *, state: str) -> Signature:
     """Undo an invalidation, back to the state it had; a verification is logged anew."""
     if state not in LIVE_STATES:
