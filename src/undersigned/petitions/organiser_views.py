@@ -118,6 +118,10 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
         "version_form": NewVersionForm(initial=_initial(petition)),
         "founders": Signature.objects.filter(petition=petition, is_founder=True).order_by("id"),
         "events": AuditEvent.objects.filter(petition=petition).select_related("signature")[:200],
+        # Claims, not identities: the template shows a name only if the signer chose so.
+        "claims": Signature.objects.filter(
+            petition=petition, state__in=[Signature.State.CONFIRMED, Signature.State.NEEDS_REVIEW]
+        ).order_by("created", "pk")[:200],
     }
     return render(request, "petitions/manage.html", context)
 
@@ -127,10 +131,6 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
 def change_status(request: HttpRequest, slug: str, action: str) -> HttpResponse:
     petition = organiser_petition_or_404(request.user, slug)
     transitions = {
-        # Claims, not identities: the template shows a name only if the signer chose so.
-        "claims": Signature.objects.filter(
-            petition=petition, state__in=[Signature.State.CONFIRMED, Signature.State.NEEDS_REVIEW]
-        ).order_by("created", "pk")[:200],
         "publish": services.publish,
         "close": services.close,
         "archive": services.archive,
