@@ -417,7 +417,19 @@ RATE_LIMIT_PETITION = os.environ.get("RATE_LIMIT_PETITION", "90000/60")
 TRENDING_NETWORK_THRESHOLD = env_int("TRENDING_NETWORK_THRESHOLD", 30)
 TRENDING_DOMAIN_THRESHOLD = env_int("TRENDING_DOMAIN_THRESHOLD", 200)
 ABUSE_RETENTION_DAYS = env_int("ABUSE_RETENTION_DAYS", 30)
-for _name in ("RATE_LIMIT_CLIENT", "RATE_LIMIT_DOMAIN", "RATE_LIMIT_PETITION"):
+# A name search opens every shown signatory's sealed name it reads (up to
+# 20,000 a request): searches per client. Links to /my-data/ per address: the
+# link goes out whether or not the address signed, so that the form tells no
+# one, and this keeps the site from mailing one address over and over.
+RATE_LIMIT_SEARCH = os.environ.get("RATE_LIMIT_SEARCH", "30/60")
+RATE_LIMIT_MY_DATA = os.environ.get("RATE_LIMIT_MY_DATA", "3/86400")
+for _name in (
+    "RATE_LIMIT_CLIENT",
+    "RATE_LIMIT_DOMAIN",
+    "RATE_LIMIT_PETITION",
+    "RATE_LIMIT_SEARCH",
+    "RATE_LIMIT_MY_DATA",
+):
     _count, _, _seconds = globals()[_name].partition("/")
     if not (_count.isdigit() and _seconds.isdigit() and int(_seconds) > 0):
         raise ImproperlyConfigured(f"{_name} must look like 10/600 (count/seconds)")

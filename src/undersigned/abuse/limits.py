@@ -48,6 +48,28 @@ def _hit(scope: str, ident: str, limit: Limit) -> int | None:
     return None
 
 
+def exceeded(scope: str, ident: str, text: str) -> int | None:
+    """Count one use by `ident` under a "count/seconds" limit; seconds to wait if it is over."""
+    return _hit(scope, ident, Limit.parse(text))
+
+
+def _try_again(wait: int) -> str:
+    minutes = max(1, round(wait / 60))
+    return ngettext(
+        "Please try again in about %(minutes)d minute.",
+        "Please try again in about %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+def check_search(client_hash: str) -> None:
+    """Refuse a name search over the client's budget: each one opens thousands of sealed names."""
+    wait = exceeded("search", client_hash, settings.RATE_LIMIT_SEARCH)
+    if wait is not None:
+        message = gettext("Too many searches from your connection.")
+        raise RateLimited(f"{message} {_try_again(wait)}", wait)
+
+
 def check(petition_id: int, source: Source) -> None:
     """Refuse a signing attempt over any limit, before anything is written."""
     checks = [

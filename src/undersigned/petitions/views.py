@@ -13,6 +13,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString
 
+from undersigned.abuse import limits
+from undersigned.abuse.sources import source_of
 from undersigned.petitions.models import Petition, TextVersion
 from undersigned.petitions.services import (
     FreshCache,
@@ -301,9 +303,17 @@ def signatories(request: HttpRequest, slug: str) -> HttpResponse:
             "register_entry__municipality",
         )
     )
-    truncated = False
+    truncated, limited, retry_after = False, "", 0
+    rows: list[Signature] = []
+    next_after: int | None = None
     if query:
-        rows, next_after, truncated = _search(shown, query, after)
+        try:
+            # Anonymous, and each search opens up to SEARCH_SCAN_LIMIT sealed names.
+            limits.check_search(source_of(request, "").client_hash)
+        except limits.RateLimited as exc:
+            limited, retry_after = str(exc), exc.retry_after
+        else:
+            rows, next_after, truncated = _search(shown, query, after)
     else:
         rows = list(shown.filter(id__gt=after).order_by("id")[: PAGE_SIZE + 1])
         next_after = rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None
@@ -316,5 +326,10 @@ def signatories(request: HttpRequest, slug: str) -> HttpResponse:
         "query": query,
         "truncated": truncated,
         "scan_limit": SEARCH_SCAN_LIMIT,
+        "limited": limited,
     }
+    if limited:
+        response = render(request, "petitions/signatories.html", context, status=429)
+        response["Retry-After"] = str(retry_after)
+        return response
     return render(request, "petitions/signatories.html", context)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from undersigned.abuse import limits
 from undersigned.abuse.models import SigningSource
 from undersigned.moderation import audit
 from undersigned.outbox.models import OutgoingMail
@@ -45,13 +46,20 @@ def erase(signature: Signature) -> None:
 
 
 def request_link(email: str, *, language: str | None = None) -> bool:
-    """Mail a link to what is held about an address; returns whether anything is held.
+    """Mail the address a link to what is held about it, whether or not anything is.
 
-    The caller shows the same answer either way, so the form reveals nothing.
+    Whoever types an address must not learn whether it signed: not from the
+    page, not from how long the answer takes, not from the queue of mail. So
+    the same work is done either way (a request row and a mail; no query of
+    signatures at all), and only the page behind the link, which only the
+    address's owner can open, says what is held. The mail is fixed text with
+    nothing the asker typed; the view limits asking per client, and this
+    limits links per address (RATE_LIMIT_MY_DATA): past it nothing is mailed,
+    and the owner still has the earlier link. Returns whether a mail was queued.
     The mail is in `language`: that of the person who asked, on the page they used.
     """
     digest = signing.email_hash(email)
-    if not Signature.objects.filter(email_hash=digest).exists():
+    if limits.exceeded("my-data", digest, settings.RATE_LIMIT_MY_DATA) is not None:
         return False
     raw, hashed = new_token()
     with transaction.atomic():

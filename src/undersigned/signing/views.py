@@ -3,6 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from undersigned.abuse import limits
@@ -17,6 +18,8 @@ from undersigned.signing import services
 from undersigned.signing.forms import SignForm
 
 
+# A refused form is shown again with the name and address typed into it.
+@never_cache
 @require_POST
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     # The petition and its text as the page shows them (at most a second old):
@@ -75,11 +78,15 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("signed", slug=petition.slug)
 
 
+@never_cache
 def signed(request: HttpRequest, slug: str) -> HttpResponse:
     petition = public_petition(slug)
     return render(request, "signing/check_mail.html", {"petition": petition})
 
 
+# A link page names the petition someone signed (and the confirm page, what
+# they typed): nothing a shared computer's browser or a proxy may keep.
+@never_cache
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     # GET only shows a button: mail scanners that open links must not sign for anyone.
@@ -102,6 +109,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def withdraw(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET":
