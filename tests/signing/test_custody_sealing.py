@@ -1,4 +1,4 @@
-"""Once decided, a signature's contact details leave the server's reach: sealed to the custody key."""
+"""Once decided, a signature's contact details leave the server: sealed to the custody key."""
 
 import base64
 from datetime import timedelta
@@ -17,7 +17,7 @@ from undersigned.registers.models import RegisterEntry
 from undersigned.signing import services as signing
 from undersigned.signing.custody import entry_key, seal_expired
 from undersigned.signing.models import Signature
-from undersigned.signing.services import SignRequest, SigningError
+from undersigned.signing.services import SigningError, SignRequest
 
 pytestmark = pytest.mark.django_db
 

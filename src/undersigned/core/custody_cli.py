@@ -21,7 +21,7 @@ from undersigned.core import custody
 from undersigned.core.progress import progress
 
 EXPORT_FORMAT = custody.EXPORT_FORMAT
-PASSPHRASE_ENV = "UNDERSIGNED_CUSTODY_PASSPHRASE"
+PASSPHRASE_ENV = "UNDERSIGNED_CUSTODY_PASSPHRASE"  # noqa: S105 - a variable's name
 COLUMNS = [
     "signature",
     "state",
@@ -38,8 +38,7 @@ COLUMNS = [
 EXAMPLES = """examples:
   undersigned custody keygen --out ~/custody/deputies-letter.age
   undersigned custody sheet ~/custody/deputies-letter.age | lp
-  undersigned custody open deputies-letter-custody.jsonl --key ~/custody/deputies-letter.age \\
-      --out signers.csv
+  undersigned custody open deputies-custody.jsonl --key ~/custody/deputies.age --out list.csv
   undersigned custody open deputies-letter-custody.jsonl --key KEYFILE --json"""
 
 
@@ -56,7 +55,9 @@ def _passphrase(args: argparse.Namespace, *, twice: bool) -> str:
     if os.environ.get(PASSPHRASE_ENV):
         return os.environ[PASSPHRASE_ENV]
     if not sys.stdin.isatty():
-        raise Refusal(f"no terminal to ask the passphrase on: use --passphrase-file or {PASSPHRASE_ENV}")
+        raise Refusal(
+            f"no terminal to ask the passphrase on: use --passphrase-file or {PASSPHRASE_ENV}"
+        )
     first = getpass.getpass("Passphrase for the custody key: ")
     if twice and getpass.getpass("The same passphrase again: ") != first:
         raise Refusal("the two passphrases differ")
@@ -99,7 +100,8 @@ def sheet(args: argparse.Namespace) -> str:
             "Public key (the site has it):",
             f"  {recipient}",
             "",
-            "Private key (type it into a file to recover it; each sealed value is an age file, so `age -d -i FILE` opens one too):",
+            "Private key (type it into a file to recover it; each sealed value is an",
+            "age file, so `age -d -i FILE` opens one too):",
             f"  {identity}",
             "",
             "To lock a recovered key with a new passphrase:",
@@ -211,9 +213,16 @@ def parser() -> argparse.ArgumentParser:
         ("sheet", "print a recovery sheet of a key file (the private key in clear: print it)"),
         ("open", "open the sealed identities of a custody export with a key file"),
     ):
-        cmd = sub.add_parser(name, help=text, description=text, epilog=EXAMPLES,
-                             formatter_class=argparse.RawDescriptionHelpFormatter)
-        cmd.add_argument("--passphrase-file", help=f"read the passphrase from a file (or set {PASSPHRASE_ENV})")
+        cmd = sub.add_parser(
+            name,
+            help=text,
+            description=text,
+            epilog=EXAMPLES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        cmd.add_argument(
+            "--passphrase-file", help=f"read the passphrase from a file (or set {PASSPHRASE_ENV})"
+        )
         cmd.add_argument("--json", action="store_true", help="print the result as JSON")
         if name == "keygen":
             cmd.add_argument("--out", required=True, help="where to write the locked key file")
@@ -232,7 +241,8 @@ def main(argv: list[str]) -> int:
         if args.command == "keygen":
             result = keygen(args)
             if not args.json:
-                print(f"Wrote the locked private key to {result['key_file']}. Keep it off the server.")
+                print(f"Wrote the locked private key to {result['key_file']}.")
+                print("Keep it off the server.")
                 print("Give the site this public key (it opens nothing):")
                 print(result["recipient"])
         elif args.command == "sheet":
