@@ -196,14 +196,18 @@ def second_factor_login(client: Client, user: User) -> Client:
 
 @pytest.fixture
 def organiser(db: None) -> User:
-    return User.objects.create_user("org", "org@example.org", "correct horse battery")
+    """An organiser whose address is confirmed (tests/accounts covers the unconfirmed)."""
+    from undersigned.accounts.services import mark_confirmed
+
+    user = User.objects.create_user("org", "org@example.org", "correct horse battery")
+    mark_confirmed(user)
+    return user
 
 
 @pytest.fixture
 def organiser_client(organiser: User) -> Client:
-    client = Client()
-    client.force_login(organiser)
-    return client
+    """Logged in past the second factor, as every organiser page requires."""
+    return second_factor_login(Client(), organiser)
 
 
 def make_petition(

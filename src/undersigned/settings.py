@@ -193,6 +193,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: a session it ends says so on the log-in page.
+    "undersigned.accounts.sessions.PrivilegedSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "undersigned.core.middleware.DatabaseUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -341,7 +343,9 @@ AXES_CLIENT_IP_CALLABLE = "undersigned.accounts.twofactor.hashed_client"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 AXES_RESET_ON_SUCCESS = True
-# Moderators and admins confirm a TOTP code after their password.
+# Everyone who logs in confirms a TOTP code after their password. REQUIRE_2FA=0
+# lets ordinary organisers in on a password, never staff, superusers or
+# moderators of every petition (accounts/twofactor.py).
 REQUIRE_2FA = env_flag("REQUIRE_2FA", default=True)
 OTP_TOTP_ISSUER = os.environ.get("SITE_NAME", "Undersigned")
 
@@ -349,6 +353,19 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "home"
 ALLOW_SIGNUP = env_flag("ALLOW_SIGNUP", default=True)
+# Every account runs petitions, reviews them or administers the site (signers
+# never log in), so every signed-in session ends this long after its log-in,
+# however busy (accounts/sessions.py), and the cookie does too.
+PRIVILEGED_SESSION_HOURS = env_int("PRIVILEGED_SESSION_HOURS", 8)
+if PRIVILEGED_SESSION_HOURS < 1:
+    raise ImproperlyConfigured("PRIVILEGED_SESSION_HOURS must be at least 1")
+SESSION_COOKIE_AGE = PRIVILEGED_SESSION_HOURS * 3600
+# Founder invitations mail a person text an organiser typed: at most this many
+# founders per petition, invitations per organiser per day and per recipient
+# address per day, from all organisers together (0 turns one off).
+FOUNDERS_PER_PETITION = env_int("FOUNDERS_PER_PETITION", 100)
+FOUNDER_INVITATIONS_PER_DAY = env_int("FOUNDER_INVITATIONS_PER_DAY", 100)
+FOUNDER_INVITATIONS_PER_RECIPIENT = env_int("FOUNDER_INVITATIONS_PER_RECIPIENT", 3)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ru", "Русский")]

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
@@ -17,9 +16,9 @@ from undersigned.petitions import views as petitions
 from undersigned.privacy import views as privacy
 from undersigned.signing import views as signing
 
-if settings.REQUIRE_2FA:
-    # The admin asks for the TOTP code beside the password.
-    admin.site.__class__ = OTPAdminSite
+# The admin asks for the TOTP code beside the password, whatever REQUIRE_2FA
+# says: only staff use it, and staff always need the second factor.
+admin.site.__class__ = OTPAdminSite
 
 urlpatterns = [
     path("", petitions.home, name="home"),
@@ -34,6 +33,10 @@ urlpatterns = [
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", accounts.signup, name="signup"),
+    path("accounts/", accounts.account, name="account"),
+    path("accounts/confirm/<str:token>/", accounts.confirm_address, name="confirm-address"),
+    path("accounts/confirm-again/", accounts.send_confirmation, name="send-confirmation"),
+    path("accounts/sign-out-everywhere/", accounts.sign_out_everywhere, name="sign-out-everywhere"),
     path("accounts/2fa/setup/", twofactor.setup, name="two-factor-setup"),
     path("accounts/2fa/verify/", twofactor.verify, name="two-factor-verify"),
     path("dashboard/", organiser.dashboard, name="dashboard"),

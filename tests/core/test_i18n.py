@@ -278,6 +278,10 @@ def mail_cases(petition: Petition, signature: Signature) -> dict[str, list[dict[
             {**base, "petition_url": link + "p/x/", "receipt_url": link + "receipt/r/"},
         ],
         "privacy/mail/link.txt": [{"url": link + "my-data/t/", "hours": 24}],
+        "accounts/mail/confirm_address.txt": [
+            {"confirm_url": link + "accounts/confirm/c/", "ttl_hours": 72},
+            {"confirm_url": link + "accounts/confirm/c/", "ttl_hours": 21},
+        ],
     }
 
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from tests.conftest import Inbox, body_of, link_in, make_petition
+from tests.conftest import Inbox, body_of, link_in, make_petition, second_factor_login
 from undersigned.core.management.commands.worker import run_once
 from undersigned.moderation.models import AuditEvent
 from undersigned.petitions import services as petitions
@@ -371,8 +371,8 @@ def test_another_organiser_cannot_see_or_touch_my_petitions(
 ) -> None:
     draft = make_petition(organiser, slug="my-draft", title="My secret draft", publish=False)
     other = User.objects.create_user("other", "other@example.org", "another long password")
-    intruder = Client()
-    intruder.force_login(other)
+    # Past the second factor too: it is ownership that keeps them out.
+    intruder = second_factor_login(Client(), other)
     before = (snapshot(petition), snapshot(draft))
 
     assert "My secret draft" not in intruder.get("/dashboard/").content.decode()

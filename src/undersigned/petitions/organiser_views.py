@@ -1,17 +1,22 @@
-"""The organiser's pages: draft, publish, correct, close, add founders, read the audit trail."""
+"""The organiser's pages: draft, publish, correct, close, add founders, read the audit trail.
+
+Each waits for the second factor (accounts/twofactor.py): they change the
+text people sign, and publishing and inviting founders make the site mail people.
+"""
 
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from undersigned.accounts.services import address_confirmed
+from undersigned.accounts.twofactor import second_factor_required
 from undersigned.moderation.models import AuditEvent
-from undersigned.petitions import services
+from undersigned.petitions import invitations, services
 from undersigned.petitions.access import organised_by, organiser_petition_or_404, signed_in
 from undersigned.petitions.forms import FounderForm, NewVersionForm, PetitionForm
 from undersigned.petitions.models import Petition, TextVersion
@@ -19,13 +24,17 @@ from undersigned.signing import services as signing
 from undersigned.signing.models import Signature
 
 
-@login_required
+@second_factor_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     rows = []
     for petition in organised_by(request.user).order_by("-created"):
         verified, awaiting = services.counts(petition)
         rows.append((petition, petition.current_version(), verified, awaiting))
-    return render(request, "petitions/dashboard.html", {"rows": rows})
+    return render(
+        request,
+        "petitions/dashboard.html",
+        {"rows": rows, "address_confirmed": address_confirmed(signed_in(request))},
+    )
 
 
 def _initial(petition: Petition) -> dict[str, Any]:
@@ -57,7 +66,7 @@ def _apply(petition: Petition, version: TextVersion, data: dict[str, Any]) -> No
     version.language = data["language"]
 
 
-@login_required
+@second_factor_required
 @require_http_methods(["GET", "POST"])
 def new_petition(request: HttpRequest) -> HttpResponse:
     form = PetitionForm(request.POST or None)
@@ -81,7 +90,7 @@ def new_petition(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@second_factor_required
 @require_http_methods(["GET", "POST"])
 def edit_draft(request: HttpRequest, slug: str) -> HttpResponse:
     petition = organiser_petition_or_404(request.user, slug)
@@ -105,7 +114,7 @@ def edit_draft(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@login_required
+@second_factor_required
 def manage(request: HttpRequest, slug: str) -> HttpResponse:
     petition = organiser_petition_or_404(request.user, slug)
     verified, awaiting = services.counts(petition)
@@ -126,7 +135,7 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "petitions/manage.html", context)
 
 
-@login_required
+@second_factor_required
 @require_POST
 def change_status(request: HttpRequest, slug: str, action: str) -> HttpResponse:
     petition = organiser_petition_or_404(request.user, slug)
@@ -137,6 +146,10 @@ def change_status(request: HttpRequest, slug: str, action: str) -> HttpResponse:
     }
     if action not in transitions:
         messages.error(request, _("Unknown action."))
+        return redirect("manage", slug=slug)
+    if action == "publish" and not address_confirmed(signed_in(request)):
+        # A published petition mails everyone who signs it, in the organiser's words.
+        messages.error(request, invitations.not_confirmed_message())
         return redirect("manage", slug=slug)
     try:
         transitions[action](petition, request.user)
@@ -154,7 +167,7 @@ def change_status(request: HttpRequest, slug: str, action: str) -> HttpResponse:
     return redirect("manage", slug=slug)
 
 
-@login_required
+@second_factor_required
 @require_POST
 def add_version(request: HttpRequest, slug: str) -> HttpResponse:
     petition = organiser_petition_or_404(request.user, slug)
@@ -173,7 +186,7 @@ def add_version(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("manage", slug=slug)
 
 
-@login_required
+@second_factor_required
 @require_POST
 def add_founder(request: HttpRequest, slug: str) -> HttpResponse:
     petition = organiser_petition_or_404(request.user, slug)
@@ -184,21 +197,23 @@ def add_founder(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.error(request, f"{field}: {error}")
         return redirect("manage", slug=slug)
     data = form.cleaned_data
+    organiser = signed_in(request)
     try:
-        signing.sign(
-            petition,
-            signing.SignRequest(
-                full_name=data["full_name"],
-                email=data["email"],
-                show_name=data["show_name"],
-                role=data["role"],
-                municipality=data["municipality"],
-                region=data["region"],
-                language=petition.current_version().language,
-            ),
-            added_by=signed_in(request),
-        )
-    except signing.SigningError as exc:
+        with invitations.invitation(petition, organiser, data["email"]):
+            signing.sign(
+                petition,
+                signing.SignRequest(
+                    full_name=data["full_name"],
+                    email=data["email"],
+                    show_name=data["show_name"],
+                    role=data["role"],
+                    municipality=data["municipality"],
+                    region=data["region"],
+                    language=petition.current_version().language,
+                ),
+                added_by=organiser,
+            )
+    except (invitations.InvitationRefused, signing.SigningError) as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Founding signatory added; they confirm by the link we sent."))
