@@ -7,12 +7,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Schema
 
 from undersigned.petitions.models import Petition
-from undersigned.petitions.services import (
-    FreshCache,
-    counts,
-    place_counts,
-    register_cache,
-)
+from undersigned.petitions.services import FreshCache, register_cache
+from undersigned.petitions.standing import Standing, current, current_many
 
 api = NinjaAPI(
     title="Undersigned API",
@@ -49,6 +45,24 @@ class PetitionSummaryOut(Schema):
     opened_at: datetime | None
     closed_at: datetime | None
     deadline: datetime | None
+    log_size: int = Field(
+        description=(
+            "The size of the public log's latest signed checkpoint when these counts were "
+            "read (0: none yet). log_verified_count is exactly what the log's entries "
+            "0 to log_size - 1 give for this petition (docs/auditing.md)."
+        )
+    )
+    checkpoint_time: datetime | None = Field(
+        description="When the checkpoint of log_size entries was signed (ISO 8601)."
+    )
+    log_verified_count: int = Field(
+        description=(
+            "Verified signatures of this petition in the checkpoint of log_size entries. "
+            "verified_count is the live count: it runs ahead of this by the signatures "
+            "verified (less those withdrawn or invalidated) since, which the next "
+            "checkpoint, seconds later, includes."
+        )
+    )
 
 
 class PetitionOut(PetitionSummaryOut):
@@ -67,7 +81,7 @@ class PetitionOut(PetitionSummaryOut):
     )
 
 
-def _public_fields(petition: Petition, verified: int, awaiting: int) -> dict[str, object]:
+def _public_fields(petition: Petition, standing: Standing) -> dict[str, object]:
     version = petition.shown_version()
     return {
         "slug": petition.slug,
@@ -76,23 +90,21 @@ def _public_fields(petition: Petition, verified: int, awaiting: int) -> dict[str
         "status": petition.status,
         "audience": petition.audience,
         "language": version.language,
-        "verified_count": verified,
-        "awaiting_count": awaiting,
+        "verified_count": standing.verified,
+        "awaiting_count": standing.awaiting,
         "text_version": version.number,
         "opened_at": petition.opened_at,
         "closed_at": petition.closed_at,
         "deadline": petition.deadline,
+        "log_size": standing.log_size,
+        "checkpoint_time": standing.checkpoint_time,
+        "log_verified_count": standing.log_verified,
     }
 
 
-# Counts in the listing, per petition; see petitions.services.FreshCache.
-_counts: FreshCache[int, tuple[int, int]] = register_cache(FreshCache())
-
-
-def _summary(request: HttpRequest, petition: Petition) -> dict[str, object]:
-    verified, awaiting = _counts.get(petition.pk, lambda: counts(petition))
+def _summary(request: HttpRequest, petition: Petition, standing: Standing) -> dict[str, object]:
     return {
-        **_public_fields(petition, verified, awaiting),
+        **_public_fields(petition, standing),
         "url": request.build_absolute_uri(petition.get_absolute_url()),
     }
 
@@ -102,20 +114,25 @@ PUBLIC = Petition.objects.public().select_related("register")
 
 @api.get("/petitions", response=list[PetitionSummaryOut], summary="List public petitions")
 def list_petitions(request: HttpRequest) -> list[dict[str, object]]:
-    return [_summary(request, p) for p in PUBLIC.order_by("-opened_at", "slug")]
+    petitions = list(PUBLIC.order_by("-opened_at", "slug"))
+    standings = current_many(petitions)
+    return [_summary(request, p, standings[p.pk]) for p in petitions]
 
 
-def _read_petition(slug: str) -> dict[str, object]:
+def _find_petition(slug: str) -> Petition:
     petition = PUBLIC.filter(slug=slug).first()
     if petition is None:
         # Raised through the cache, so unknown names are never kept: nobody
         # can fill memory by asking for made-up slugs.
         raise Http404("no such petition")
-    verified, awaiting = counts(petition)
+    return petition
+
+
+def _read_petition(petition: Petition, standing: Standing) -> dict[str, object]:
     version = petition.shown_version()
-    places = place_counts(petition)
+    places = standing.places
     return {
-        **_public_fields(petition, verified, awaiting),
+        **_public_fields(petition, standing),
         "path": petition.get_absolute_url(),
         "organiser": petition.organiser_name,
         "text_sha256": version.sha256,
@@ -126,8 +143,8 @@ def _read_petition(slug: str) -> dict[str, object]:
     }
 
 
-def _render_petition(request: HttpRequest, slug: str) -> str:
-    data = _read_petition(slug)
+def _render_petition(request: HttpRequest, petition: Petition, standing: Standing) -> str:
+    data = _read_petition(petition, standing)
     data["url"] = request.build_absolute_uri(str(data.pop("path")))
     body = PetitionOut.model_validate(data).model_dump()
     rendered: str = api.renderer.render(request, body, response_status=200)
@@ -142,8 +159,11 @@ def _render_petition(request: HttpRequest, slug: str) -> str:
 # surge, each request's own wait comes on top of a copy's age, and the whole
 # must stay within the second (docs/performance.md, freshness). It is keyed
 # by the address the request used for the site, since the answer names it
-# (ALLOWED_HOSTS bounds those).
+# (ALLOWED_HOSTS bounds those). The counts in it are the petition's Standing
+# (petitions.standing), which no process serves older than any other has.
 _details: FreshCache[tuple[str, str], str] = register_cache(FreshCache(share=0.5))
+# The petition row it is rendered from, by slug.
+_petitions: FreshCache[str, Petition] = register_cache(FreshCache(share=0.5))
 
 
 class ErrorOut(Schema):
@@ -156,8 +176,12 @@ class ErrorOut(Schema):
     summary="One petition with its counts",
 )
 def get_petition(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = _petitions.get(slug, lambda: _find_petition(slug))
+    standing = current(petition)
     key = (slug, request.build_absolute_uri("/"))
-    body = _details.get(key, lambda: _render_petition(request, slug))
+    body = _details.get(
+        key, lambda: _render_petition(request, petition, standing), order=standing.order
+    )
     return HttpResponse(body, content_type=api.get_content_type())
 
 

@@ -152,6 +152,10 @@ class Tally(models.Model):
     place's shown signers are public, so its count alone would tell how many
     hidden ones it has; the public reads use it to keep small numbers of them
     unattributed (petitions.services.place_counts, docs/security.md).
+
+    `changes` grows by one in every statement that moves the row, so the sum
+    over a petition's rows orders any two reads of its counts: the one with
+    the larger sum saw more (petitions.standing, "never backwards").
     """
 
     petition = models.ForeignKey(Petition, models.CASCADE, related_name="tallies")
@@ -160,6 +164,7 @@ class Tally(models.Model):
     verified = models.BigIntegerField(default=0)
     awaiting = models.BigIntegerField(default=0)
     verified_hidden = models.BigIntegerField(default=0)
+    changes = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -179,3 +184,27 @@ class Tally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition_id} {self.region}/{self.municipality}"
+
+
+class CountMark(models.Model):
+    """The newest counts any process has served for a petition, with those counts.
+
+    Every process keeps its own short-lived copy of a petition's counts; before
+    serving it, a process reads this row's order (one primary-key read) and
+    serves its copy only if the copy is not older. A newer mark's `counts`
+    (the JSON of a petitions.standing.Standing) is taken over instead of
+    re-reading the tallies, so a process that falls behind catches up in one
+    read. The order only rises (an UPDATE ... WHERE the stored order is lower),
+    in the database every server of a site shares. See petitions/standing.py.
+    """
+
+    petition = models.OneToOneField(
+        Petition, models.CASCADE, primary_key=True, related_name="count_mark"
+    )
+    changes = models.BigIntegerField()
+    log_size = models.BigIntegerField()
+    read_at = models.FloatField()  # the wall-clock time (epoch seconds) the counts were read
+    counts = models.TextField()
+
+    def __str__(self) -> str:
+        return f"counts of {self.petition_id} at ({self.changes}, {self.log_size})"

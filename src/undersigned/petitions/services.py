@@ -2,10 +2,10 @@
 
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
@@ -145,10 +145,11 @@ def add_to_tally(
     moves the place's `verified_hidden` too, in the same statement.
 
     One UPDATE when the row exists (the common case), so that a busy place's
-    row is locked only by that statement, to the end of the transaction.
+    row is locked only by that statement, to the end of the transaction. The
+    same statement counts the move in `changes` (petitions.standing).
     """
     region, municipality = place
-    moves = {column: F(column) + delta}
+    moves = {column: F(column) + delta, "changes": F("changes") + 1}
     if hidden and column == "verified":
         moves["verified_hidden"] = F("verified_hidden") + delta
     row = Tally.objects.filter(petition_id=petition_id, region=region, municipality=municipality)
@@ -215,9 +216,16 @@ def shown_at_place(verified: int, hidden: int, not_signed: int | None, threshold
     return verified - hidden
 
 
-def place_counts(petition: Petition) -> PlaceCounts:
+def place_counts(
+    petition: Petition, rows: Iterable[tuple[str, str, int, int]] | None = None
+) -> PlaceCounts:
     """Verified counts per region with their municipalities, biggest region first,
-    with few hidden signers at a place counted in `unplaced` instead."""
+    with few hidden signers at a place counted in `unplaced` instead.
+
+    `rows`: the petition's tally rows as (region, municipality, verified,
+    verified hidden) in that order, when the caller has read them already
+    (petitions.standing reads them with the rest of a petition's counts).
+    """
     threshold = small_cell_threshold()
     population: dict[tuple[str, str], int] | None = None
     if petition.needs_register and petition.register_id is not None:
@@ -230,12 +238,15 @@ def place_counts(petition: Petition) -> PlaceCounts:
         }
     regions: dict[str, RegionCount] = {}
     unplaced = 0
-    rows = (
-        Tally.objects.filter(petition=petition, verified__gt=0)
-        .order_by("region", "municipality")
-        .values_list("region", "municipality", "verified", "verified_hidden")
-    )
+    if rows is None:
+        rows = (
+            Tally.objects.filter(petition=petition, verified__gt=0)
+            .order_by("region", "municipality")
+            .values_list("region", "municipality", "verified", "verified_hidden")
+        )
     for region_name, municipality, verified, hidden in rows:
+        if verified <= 0:
+            continue
         shown = verified
         if region_name or municipality:  # "no place given" points at no one
             not_signed = None
@@ -267,6 +278,7 @@ V = TypeVar("V")
 class _Copy(Generic[V]):
     value: V
     read_at: float  # time.monotonic() when the read began
+    order: Hashable = None  # the counts it was made from (petitions.standing), if any
 
 
 class FreshCache(Generic[K, V]):
@@ -302,11 +314,19 @@ class FreshCache(Generic[K, V]):
     def max_age(self) -> float:
         return float(getattr(settings, "COUNT_CACHE_SECONDS", 1.0)) * self.share
 
-    def get(self, key: K, read: Callable[[], V]) -> V:
+    def get(self, key: K, read: Callable[[], V], *, order: Hashable = None) -> V:
+        """The copy of key, or read()'s value kept as the new copy.
+
+        `order`: the counts read() builds on (a Standing's order); a copy made
+        from other counts is never served, so a value that shows counts is
+        never older than the counts this request was given.
+        """
         limit = self.max_age()
         if limit <= 0 or connection.in_atomic_block:
             return read()
         copy = self._copies.get(key)
+        if copy is not None and copy.order != order:
+            copy = None
         age = time.monotonic() - copy.read_at if copy is not None else limit
         if age < limit / 2 and copy is not None:
             return copy.value
@@ -318,14 +338,18 @@ class FreshCache(Generic[K, V]):
             lock.acquire()
         try:
             copy = self._copies.get(key)
-            if copy is not None and time.monotonic() - copy.read_at < limit / 2:
+            if (
+                copy is not None
+                and copy.order == order
+                and time.monotonic() - copy.read_at < limit / 2
+            ):
                 return copy.value  # refreshed while this request waited
             read_at = time.monotonic()
             value = read()
             if len(self._copies) >= self.MAX_KEYS:
                 # Mostly petitions nobody reads any more; dropping a copy only costs a read.
                 self._copies.clear()
-            self._copies[key] = _Copy(value, read_at)
+            self._copies[key] = _Copy(value, read_at, order)
             return value
         finally:
             lock.release()
@@ -344,24 +368,32 @@ class FreshCache(Generic[K, V]):
             self._copies.clear()
 
 
-_counts: FreshCache[int, tuple[int, int]] = FreshCache()
-_regions: FreshCache[int, PlaceCounts] = FreshCache()
-
-
 def cached_counts(petition: Petition) -> tuple[int, int]:
-    """counts() for public pages: at most COUNT_CACHE_SECONDS old, never going backwards."""
-    return _counts.get(petition.pk, lambda: counts(petition))
+    """counts() for public pages: at most COUNT_CACHE_SECONDS old, never going backwards
+    (across processes and servers too: petitions.standing)."""
+    # standing builds on this module; imported here so that both can be imported alone.
+    from undersigned.petitions.standing import current
+
+    standing = current(petition)
+    return standing.verified, standing.awaiting
 
 
 def cached_place_counts(petition: Petition) -> PlaceCounts:
-    """place_counts() for public pages, cached like cached_counts()."""
-    return _regions.get(petition.pk, lambda: place_counts(petition))
+    """place_counts() for public pages, from the same read as cached_counts()."""
+    from undersigned.petitions.standing import current
+
+    return current(petition).places
 
 
-_all_caches: list[FreshCache] = [_counts, _regions]  # type: ignore[type-arg]
+class _Forgettable(Protocol):
+    def forget(self) -> None: ...
 
 
-def register_cache(cache: "FreshCache[K, V]") -> "FreshCache[K, V]":
+C = TypeVar("C", bound=_Forgettable)
+_all_caches: list[_Forgettable] = []
+
+
+def register_cache(cache: C) -> C:
     """Other public reads (the page, the API) cached the same way, forgotten together."""
     _all_caches.append(cache)
     return cache

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 
 from undersigned.core.management.base import ExamplesCommand
@@ -95,6 +95,9 @@ Exit status: 0 all tallies match, 1 drift found (and fixed, with --fix)."""
                             municipality=municipality,
                             defaults={"verified": v, "awaiting": a, "verified_hidden": h},
                         )
+                    # Counted as a change (petitions.standing), so that no copy
+                    # of the drifted counts is taken for these.
+                    Tally.objects.filter(petition=petition).update(changes=F("changes") + 1)
         if found:
             fixed = " (fixed)" if options["fix"] else ""
             raise CommandError(f"{found} tally drift(s) found{fixed}", returncode=1)
