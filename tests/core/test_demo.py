@@ -1,7 +1,9 @@
 """`demo`: a ready-to-show site with an open letter, its register, a review queue and a petition."""
 
+import base64
 import re
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 
+from undersigned.core import custody
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition
 from undersigned.registers.matching import rank_candidates
@@ -172,3 +175,24 @@ def test_quiet_prints_only_working_logins(db: None) -> None:
     assert sorted(logins) == ["admin", "moderator", "organiser"]
     assert "http" not in out.getvalue()
     assert log_in(Client(), logins["moderator"]).status_code == 302
+
+
+def test_the_demo_makes_a_custody_key_whose_private_half_is_not_the_sites(
+    db: None, settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    settings.CUSTODY_RECIPIENT = ""  # no site key: the demo makes its own
+    monkeypatch.setenv("UNDERSIGNED_DEMO_CUSTODY_DIR", str(tmp_path / "moderators-laptop"))
+    out = demo()
+    letter = Petition.objects.get(slug=LETTER)
+    assert letter.custody_recipient.startswith("age1")
+    [key_file] = (tmp_path / "moderators-laptop").glob("*.age")
+    assert Path(settings.DATA_DIR) not in key_file.parents
+    assert str(key_file) in out and "never touches the server" in out
+    passphrase = Path(f"{key_file}.passphrase").read_text().strip()
+    identity = custody.unlock_identity(key_file.read_text(), passphrase)
+    assert custody.recipient_of(identity) == letter.custody_recipient
+    # The founders are decided: their addresses went to that key, and only there.
+    founder = Signature.objects.filter(petition=letter, is_founder=True).first()
+    assert founder is not None and founder.email == "" and founder.custody_sealed
+    box = custody.open_sealed(identity, base64.b64decode(founder.custody_sealed.splitlines()[0]))
+    assert "@" in box["email"] and box["petition"] == LETTER

@@ -3,6 +3,7 @@ import os
 import secrets
 from argparse import ArgumentParser
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from undersigned.accounts.services import mark_confirmed
-from undersigned.core import demo_data
+from undersigned.core import custody, demo_data
 from undersigned.core.management.base import ExamplesCommand
 from undersigned.outbox.models import OutgoingMail
 from undersigned.petitions import services as petitions
@@ -21,6 +22,14 @@ from undersigned.registers.services import import_register
 from undersigned.signing import services as signing
 from undersigned.signing.models import Signature
 from undersigned.signing.tokens import new_token
+
+
+def custody_key_file(recipient: str) -> Path:
+    """Where the demo keeps its custody key: a moderator's machine, played by the home directory."""
+    default = Path.home() / ".undersigned-demo" / "custody"
+    folder = Path(os.environ.get("UNDERSIGNED_DEMO_CUSTODY_DIR", default))
+    return folder / f"demo-{recipient[4:16]}.age"
+
 
 LETTER_SLUG = "municipal-deputies-letter"
 PETITION_SLUG = "kolpino-riverside-park"
@@ -82,7 +91,21 @@ Undersigned demo
   public log       {site}/log/
   check the count  .venv/bin/undersigned verify {site}/ --key "$(curl -s {site}/log/key)"
   mail goes to     {outbox or settings.EMAIL_FILE_PATH}
-{self.keys_note()}""")
+{self.keys_note()}{self.custody_note()}""")
+
+    def custody_note(self) -> str:
+        letter = Petition.objects.filter(slug=LETTER_SLUG).first()
+        key_file = custody_key_file(letter.custody_recipient) if letter else None
+        if key_file is None or not key_file.exists():
+            return ""
+        return (
+            f"  custody key      the demo's private custody key went to {key_file}\n"
+            f"                   (its passphrase beside it, in {key_file.name}.passphrase);\n"
+            "                   open what the demo sealed with: undersigned custody open EXPORT"
+            f" --key {key_file}\n"
+            "                   In production it is made on a moderator's own machine\n"
+            "                   (undersigned custody keygen) and never touches the server.\n"
+        )
 
     def keys_note(self) -> str:
         made = [
@@ -117,7 +140,21 @@ Undersigned demo
             mark_confirmed(user)
         return passwords
 
+    def make_custody_key(self) -> str:
+        """The demo's custody key pair: the private half outside the site's data directory."""
+        identity, recipient = custody.new_identity()
+        key_file = custody_key_file(recipient)
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        passphrase = secrets.token_urlsafe(18)
+        for path, text in ((key_file, custody.lock_identity(identity, passphrase)),
+                           (Path(f"{key_file}.passphrase"), passphrase + "\n")):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+        return recipient
+
     def load(self) -> None:
+        recipient = settings.CUSTODY_RECIPIENT or self.make_custody_key()
         mail_before = OutgoingMail.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         User.objects.create_superuser("admin", "admin@example.org", secrets.token_urlsafe(12))
         organiser = User.objects.create_user("organiser", "organiser@example.org")
@@ -137,6 +174,7 @@ Undersigned demo
             organiser=organiser,
             organiser_name=f"{demo_data.ORGANISER[0]}, deputy of {demo_data.ORGANISER[1]}",
             thresholds=[50, 100],
+            custody_recipient=recipient,
         )
         letter.moderators.add(moderator)
         TextVersion.objects.create(
@@ -187,6 +225,7 @@ Undersigned demo
             organiser_name="Friends of the Izhora riverside",
             thresholds=[100, 1000],
             deadline=timezone.now() + timedelta(days=60),
+            custody_recipient=recipient,
         )
         TextVersion.objects.create(
             petition=petition,
