@@ -462,6 +462,14 @@ SMALL_CELL_THRESHOLD = env_int("SMALL_CELL_THRESHOLD", 5)
 
 # How long a confirmation link works.
 CONFIRMATION_TTL_HOURS = env_int("CONFIRMATION_TTL_HOURS", 72)
+# Mails that signing again sends one address (its confirmation link again, or
+# "already signed"), per address across petitions, "count/seconds"; past it
+# nothing is sent. Anyone can type anyone's address, so this keeps the site
+# from flooding an inbox; the owner still has the links mailed before.
+RATE_LIMIT_RESEND = os.environ.get("RATE_LIMIT_RESEND", "3/3600")
+_count, _, _seconds = RATE_LIMIT_RESEND.partition("/")
+if not (_count.isdigit() and _seconds.isdigit() and int(_seconds) > 0):
+    raise ImproperlyConfigured("RATE_LIMIT_RESEND must look like 3/3600 (count/seconds)")
 
 # Pages load nothing from elsewhere and run no inline code; a script injected
 # despite escaping would not run. The API docs page needs inline styles only.

@@ -197,8 +197,11 @@ def test_a_russian_signer_gets_the_confirmation_mail_in_russian(
     message = inbox.last_to("anna@example.org")
     assert subject_of(message) == "Подтвердите подпись: Clean air for Kolpino"
     body = body_of(message).replace("\r\n", "\n")
-    assert body.startswith("Здравствуйте, Анна Белова!\n")
-    assert "подписал «Clean air for Kolpino» с этого адреса" in body
+    assert body.startswith("Здравствуйте!\n")
+    assert (
+        "попросил подписать «Clean air for Kolpino» с этого адреса под именем «Анна Белова» "
+        "(так оно введено в форме)" in body
+    )
     assert "Ссылка срабатывает один раз и действует 72 часа." in body
     assert "Отозвать подпись можно в любой момент" in body
     assert "Confirm" not in body and "Hello" not in body
@@ -268,6 +271,14 @@ def mail_cases(petition: Petition, signature: Signature) -> dict[str, list[dict[
                 "withdraw_url": link + "withdraw/b/",
                 "ttl_hours": 21,
                 "founder": True,
+            },
+            {
+                **base,
+                "confirm_url": link + "confirm/a/",
+                "withdraw_url": link + "withdraw/b/",
+                "ttl_hours": 5,
+                "founder": False,
+                "resent": True,
             },
         ],
         "signing/mail/already_signed.txt": [

@@ -246,7 +246,7 @@ def test_founders_are_mailed_and_count_only_once_confirmed(
     inbox: Inbox = deliver()
     message = inbox.last_to("lindstrem@council.example.org")
     assert "Clean air for Kolpino" in message["Subject"]
-    assert "named you as a founding signatory" in body_of(message)
+    assert "named this address as one of its founding signatories" in body_of(message)
     # Unconfirmed founders are not shown publicly once the petition opens.
     organiser_client.post(f"/dashboard/{draft.slug}/publish/")
     assert "Kseniya Lindstrem" not in client.get(f"/p/{draft.slug}/").content.decode()

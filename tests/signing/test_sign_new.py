@@ -91,7 +91,7 @@ def test_every_field_the_signer_gave_is_recorded(petition: Petition, deliver: An
     assert petitions.counts(petition) == (1, 0)
 
 
-def test_signing_again_before_confirming_replaces_the_link_not_the_row(
+def test_signing_again_before_confirming_keeps_the_row_and_its_first_claim(
     petition: Petition, deliver: Any
 ) -> None:
     client = Client()
@@ -100,7 +100,7 @@ def test_signing_again_before_confirming_replaces_the_link_not_the_row(
     sign(client, petition, "twice@example.org", full_name="Oksana Second")
     inbox = deliver()
     assert Signature.objects.count() == 1 and SigningSource.objects.count() == 1
-    assert Signature.objects.get().full_name == "Oksana Second"
+    assert Signature.objects.get().full_name == "Oksana Novaya"
     second = link_in(inbox.last_to("twice@example.org"), "confirm")
-    assert client.post(first).status_code == 400
     assert client.post(second).status_code == 200
+    assert client.post(first).status_code == 400  # the signature is confirmed already

@@ -102,3 +102,13 @@ def check(petition_id: int, source: Source) -> None:
                 minutes,
             ) % {"minutes": minutes}
             raise RateLimited(f"{message} {advice}", wait)
+
+
+def resend_allowed(email_hash: str) -> bool:
+    """Count a mail that signing again sends an address; False once over RATE_LIMIT_RESEND.
+
+    Per address (its keyed hash) across petitions: signing with someone's
+    address over and over must not fill their inbox. Past the limit nothing
+    is sent, and the visitor sees the same answer as always.
+    """
+    return _hit("resend", email_hash, Limit.parse(settings.RATE_LIMIT_RESEND)) is None

@@ -20,7 +20,7 @@ from undersigned.outbox.services import enqueue
 from undersigned.petitions.models import Petition
 from undersigned.privacy.models import DataRequest
 from undersigned.signing import services as signing
-from undersigned.signing.models import Signature
+from undersigned.signing.models import ResentLink, Signature
 from undersigned.signing.tokens import new_token, token_hash
 
 State = Signature.State
@@ -43,6 +43,7 @@ def erase(signature: Signature) -> None:
         withdraw_token_hash=None,
     )
     SigningSource.objects.filter(signature=signature).delete()
+    ResentLink.objects.filter(signature=signature).delete()
 
 
 def request_link(email: str, *, language: str | None = None) -> bool:

@@ -126,3 +126,25 @@ class Signature(models.Model):
         if self.register_entry is not None:
             return self.register_entry.region, self.register_entry.municipality
         return self.region, self.municipality
+
+
+class ResentLink(models.Model):
+    """A further confirmation or withdrawal link of a signature, mailed when someone
+    signs again with its address.
+
+    Signing again never replaces a link: the owner of the address may still
+    hold the first mail, and a withdrawal link must keep working for as long
+    as the signature counts. Only the token's hash is kept, as on the signature.
+    """
+
+    class Kind(models.TextChoices):
+        CONFIRM = "confirm"
+        WITHDRAW = "withdraw"
+
+    signature = models.ForeignKey(Signature, models.CASCADE, related_name="resent_links")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} link for signature {self.signature_id}"

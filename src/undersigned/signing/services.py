@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from undersigned.abuse import limits
 from undersigned.abuse.sources import Source
 from undersigned.core import typed_text
 from undersigned.core.hashing import keyed_hash
@@ -23,7 +24,7 @@ from undersigned.petitions.services import add_to_tally
 from undersigned.registers.emails import normalise_email
 from undersigned.registers.models import RegisterEntry
 from undersigned.signing.custody import entry_key, seal_decided
-from undersigned.signing.models import Signature
+from undersigned.signing.models import ResentLink, Signature
 from undersigned.signing.tokens import new_token, token_hash
 from undersigned.tlog import entries as log_entries
 
@@ -195,6 +196,7 @@ def _sign_new(
     """
     signature = Signature(petition=petition, email_hash=digest)
     confirm_raw, withdraw_raw = _take_request(signature, request, address, version)
+    assert withdraw_raw is not None  # a new row has no link yet
     mail = _confirm_mail(signature, petition, version, confirm_raw, withdraw_raw)
     dependents = [Dependent(mail)]
     if source is not None:
@@ -212,11 +214,23 @@ def _confirm_mail(
     version: TextVersion,
     confirm_raw: str,
     withdraw_raw: str,
+    *,
+    resent_to: str = "",
+    language: str = "",
 ) -> OutgoingMail:
-    """The signature's confirmation mail, unsaved: its caller writes it with the row."""
+    """The signature's confirmation mail, unsaved: its caller writes it with the row.
+
+    `resent_to` is the address typed by someone signing again while the first
+    claim awaits confirmation: the mail then says so, in their language, and
+    gives the hours the first claim's links have left.
+    """
+    hours = settings.CONFIRMATION_TTL_HOURS
+    if resent_to and signature.confirm_token_expires is not None:
+        left = (signature.confirm_token_expires - timezone.now()).total_seconds()
+        hours = max(1, -int(-left // 3600))
     return compose(
         "confirm",
-        signature.email,
+        resent_to or signature.email,
         "signing/mail/confirm.txt",
         {
             "signature": signature,
@@ -224,10 +238,11 @@ def _confirm_mail(
             "title": version.title,
             "confirm_url": _link("confirm", confirm_raw),
             "withdraw_url": _link("withdraw", withdraw_raw),
-            "ttl_hours": settings.CONFIRMATION_TTL_HOURS,
+            "ttl_hours": hours,
             "founder": signature.is_founder,
+            "resent": bool(resent_to),
         },
-        language=signature.language,
+        language=language or signature.language,
     )
 
 
@@ -245,10 +260,13 @@ def _take_request(
     address: str,
     version: TextVersion,
     entry: RegisterEntry | None = None,
-) -> tuple[str, str]:
-    """Fill a new or re-used row from the request, unconfirmed with fresh links.
+) -> tuple[str, str | None]:
+    """Fill a new or re-used row from the request, unconfirmed with a fresh confirmation link.
 
-    Returns the raw confirmation and withdrawal tokens, which only the mail carries.
+    Returns the raw confirmation and withdrawal tokens, which only the mail
+    carries; no withdrawal token when the row has a withdrawal link already
+    (an expired claim taken over): that link keeps working, and the caller
+    adds one for this mail (`_add_link`).
     """
     signature.text_version_id = version.pk
     signature.full_name = request.full_name
@@ -266,7 +284,9 @@ def _take_request(
     signature.state_reason = ""
     signature.ended_at = None
     confirm_raw, signature.confirm_token_hash = new_token()
-    withdraw_raw, signature.withdraw_token_hash = new_token()
+    withdraw_raw = None
+    if not signature.withdraw_token_hash:
+        withdraw_raw, signature.withdraw_token_hash = new_token()
     signature.confirm_token_expires = timezone.now() + timedelta(
         hours=settings.CONFIRMATION_TTL_HOURS
     )
@@ -289,28 +309,83 @@ def _sign_locked(
         .values_list("pk", flat=True)[:1]
     )
     existing = Signature.objects.get(pk=found[0]) if found else None
+    if existing is not None and _awaits_confirmation(existing):
+        # The first claim stands: whoever signs again with its address gets
+        # the same claim's link again, never a change to its name, role or
+        # visibility (which the owner of the address would then confirm).
+        if limits.resend_allowed(digest):
+            _resend_confirmation(existing, address, request.language)
+        return existing
     if existing is not None and existing.state not in (State.UNCONFIRMED, State.WITHDRAWN):
-        _send_already_signed(existing, address, request.language)
+        if limits.resend_allowed(digest):
+            _send_already_signed(existing, address, request.language)
         return existing
 
+    # A new claim: no signature yet, a withdrawn one, or one whose link expired unused.
     signature = existing or Signature(petition=petition, email_hash=digest)
     entry = _official_entry(petition, digest)
     confirm_raw, withdraw_raw = _take_request(signature, request, address, version, entry)
     signature.is_founder = signature.is_founder or added_by is not None
     signature.added_by = signature.added_by or added_by
     _save(signature)
+    if existing is not None:
+        # Links to the claim this one replaces confirm nothing any more.
+        ResentLink.objects.filter(signature=signature, kind=ResentLink.Kind.CONFIRM).delete()
+    if withdraw_raw is None:
+        withdraw_raw = _add_link(signature, ResentLink.Kind.WITHDRAW)
     _confirm_mail(signature, petition, version, confirm_raw, withdraw_raw).save(force_insert=True)
     return signature
 
 
+def _awaits_confirmation(signature: Signature) -> bool:
+    """Unconfirmed with a link that still works: a claim someone may yet confirm."""
+    expires = signature.confirm_token_expires
+    return (
+        signature.state == State.UNCONFIRMED
+        and signature.confirm_token_hash is not None
+        and expires is not None
+        and expires > timezone.now()
+    )
+
+
+# Further links a signature keeps of each kind; beyond them the oldest
+# further one goes. The first mail's links, on the row itself, always stay.
+RESENT_LINKS_KEPT = 10
+
+
+def _add_link(signature: Signature, kind: str) -> str:
+    """A further link of `kind` for `signature`, the earlier ones still valid; the raw token."""
+    raw, digest = new_token()
+    ResentLink.objects.create(signature=signature, kind=kind, token_hash=digest)
+    stale = ResentLink.objects.filter(signature=signature, kind=kind).order_by("-pk")[
+        RESENT_LINKS_KEPT:
+    ]
+    ResentLink.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()
+    return raw
+
+
+def _resend_confirmation(signature: Signature, address: str, language: str) -> None:
+    """The first claim's confirmation again, to the address typed now, with links of its own."""
+    version = signature.text_version
+    _confirm_mail(
+        signature,
+        signature.petition,
+        version,
+        _add_link(signature, ResentLink.Kind.CONFIRM),
+        _add_link(signature, ResentLink.Kind.WITHDRAW),
+        resent_to=address,
+        language=language,
+    ).save(force_insert=True)
+
+
 def _send_already_signed(signature: Signature, address: str, language: str) -> None:
-    # To the address typed now: a decided signature's own is sealed away.
+    # To the address typed now: a decided signature's own is sealed away, and
+    # so may its name be, so the mail names nobody.
     # In the language of this attempt: whoever just signed again waits for this mail.
     withdraw_url = ""
-    if signature.state in LIVE_STATES:
-        withdraw_raw, signature.withdraw_token_hash = new_token()
-        signature.save(update_fields=["withdraw_token_hash"])
-        withdraw_url = _link("withdraw", withdraw_raw)
+    if signature.state in LIVE_STATES and signature.withdraw_token_hash:
+        # A further link: the one mailed first must keep working.
+        withdraw_url = _link("withdraw", _add_link(signature, ResentLink.Kind.WITHDRAW))
     enqueue(
         "already-signed",
         address,
@@ -325,20 +400,31 @@ def _send_already_signed(signature: Signature, address: str, language: str) -> N
     )
 
 
-def find_by_confirm_token(raw: str) -> Signature | None:
+def _by_link(kind: str, raw: str) -> int | None:
+    """The signature a further (re-sent) link of `kind` belongs to."""
     return (
-        Signature.objects.select_related("petition")
-        .filter(confirm_token_hash=token_hash(raw))
+        ResentLink.objects.filter(kind=kind, token_hash=token_hash(raw))
+        .values_list("signature_id", flat=True)
         .first()
     )
+
+
+def find_by_confirm_token(raw: str) -> Signature | None:
+    rows = Signature.objects.select_related("petition")
+    found = rows.filter(confirm_token_hash=token_hash(raw)).first()
+    if found is None:
+        pk = _by_link(ResentLink.Kind.CONFIRM, raw)
+        found = rows.filter(pk=pk).first() if pk is not None else None
+    return found
 
 
 def find_by_withdraw_token(raw: str) -> Signature | None:
-    return (
-        Signature.objects.select_related("petition")
-        .filter(withdraw_token_hash=token_hash(raw))
-        .first()
-    )
+    rows = Signature.objects.select_related("petition")
+    found = rows.filter(withdraw_token_hash=token_hash(raw)).first()
+    if found is None:
+        pk = _by_link(ResentLink.Kind.WITHDRAW, raw)
+        found = rows.filter(pk=pk).first() if pk is not None else None
+    return found
 
 
 def check_confirmable(signature: Signature | None) -> Signature:
@@ -362,13 +448,16 @@ def check_confirmable(signature: Signature | None) -> Signature:
 def confirm(raw_token: str) -> Signature:
     """Confirm the email address; verify at once when the rules allow, else queue for review."""
     with transaction.atomic():
-        signature = check_confirmable(
+        rows = (
             Signature.objects.select_for_update(of=("self",))
             # text_version: the log entry names the text, one read fewer per confirmation.
             .select_related("petition", "register_entry", "text_version")
-            .filter(confirm_token_hash=token_hash(raw_token))
-            .first()
         )
+        found = rows.filter(confirm_token_hash=token_hash(raw_token)).first()
+        if found is None:  # a link mailed again when someone signed again (rare: a second read)
+            pk = _by_link(ResentLink.Kind.CONFIRM, raw_token)
+            found = rows.filter(pk=pk).first() if pk is not None else None
+        signature = check_confirmable(found)
         now = timezone.now()
         signature.confirmed_at = now
         signature.confirm_token_hash = None
@@ -408,6 +497,8 @@ def withdraw(raw_token: str) -> Signature:
             .first()
         )
         if signature is None:
+            signature = _by_link(ResentLink.Kind.WITHDRAW, raw_token)
+        if signature is None:
             raise SigningError(
                 gettext("This withdrawal link has already been used or is not valid.")
             )
@@ -431,6 +522,7 @@ def withdraw_signature(signature_id: int) -> Signature:
         signature.confirm_token_hash = None
         signature.withdraw_token_hash = None
         _save(signature)
+        ResentLink.objects.filter(signature=signature).delete()
         audit.record(
             "signature.withdrawn", actor=None, petition=signature.petition, signature=signature
         )
@@ -570,6 +662,7 @@ def invalidate(
         signature.confirm_token_hash = None
         signature.withdraw_token_hash = None
         _save(signature)
+        ResentLink.objects.filter(signature=signature).delete()
         if audit_each:
             audit.record(
                 "signature.invalidated",

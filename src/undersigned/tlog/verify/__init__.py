@@ -9,10 +9,15 @@ than the site itself. It then:
    checks each entry's leaf hash against the tiles (which are themselves
    checked against the signed root) and recomputes the root from the entries;
 3. recomputes each petition's verified count from the entries;
-4. unless told not to, compares those counts with ``verified_count`` in
-   ``api/petitions/<slug>``, and checks that no petition listed at
-   ``api/petitions`` shows verified signatures the log does not have (retrying
-   a few times, since the live count can move while it runs);
+4. unless told not to, compares those counts with ``api/petitions/<slug>``,
+   and checks that no petition listed at ``api/petitions`` shows verified
+   signatures the log does not have. An answer that names its ``log_size``
+   is compared exactly: its ``log_verified_count`` with the count the
+   entries below that size give, with no race against the live count (a
+   size beyond the checkpoint fetched means a newer one was signed: it is
+   fetched again). Without ``log_size`` (older servers), ``verified_count``
+   is compared with the whole checkpoint, retrying a few times, since the
+   live count can move while the run lasts;
 5. compares the checkpoint with the one accepted on the previous run, kept in
    a state file: a smaller log is a rollback, and a larger one must come with a
    valid consistency proof. Only when every check passes is the new checkpoint

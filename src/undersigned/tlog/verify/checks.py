@@ -11,6 +11,7 @@ import json
 import time
 import urllib.parse
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -205,17 +206,32 @@ def _json(fetcher: Fetcher, path: str) -> Any:
         raise VerifyError(EXIT_USAGE, f"GET {path}: the response is not JSON") from None
 
 
+@dataclass(frozen=True)
+class ApiCount:
+    """A petition's count as the API gives it.
+
+    ``log_size`` and ``log_verified`` (the answer's ``log_size`` and
+    ``log_verified_count``): the checkpoint the count agrees with, and the
+    count the log's entries below it give. Servers before them give only
+    ``verified``, the live count, which can move while a run lasts.
+    """
+
+    verified: int
+    log_size: int | None = None
+    log_verified: int | None = None
+
+
 def _api_counts(
     fetcher: Fetcher, slugs: Sequence[str], progress: Progress = no_progress
-) -> dict[str, int]:
-    """``verified_count`` of each petition in the log, and of every public petition in the API."""
-    result: dict[str, int] = {}
+) -> dict[str, ApiCount]:
+    """The counts of each petition in the log, and of every public petition in the API."""
+    result: dict[str, ApiCount] = {}
     listing = _json(fetcher, "api/petitions")
     if not isinstance(listing, list):
         raise VerifyError(EXIT_USAGE, "GET api/petitions: expected a JSON list")
     for item in listing:
         if isinstance(item, dict) and isinstance(item.get("slug"), str):
-            result[item["slug"]] = _verified_count(item, "api/petitions")
+            result[item["slug"]] = _api_count(item, "api/petitions")
         else:
             raise VerifyError(EXIT_USAGE, "GET api/petitions: an item has no slug")
     for done, slug in enumerate(slugs, 1):
@@ -232,27 +248,74 @@ def _api_counts(
             data = json.loads(body)
         except (ValueError, RecursionError):
             raise VerifyError(EXIT_USAGE, f"GET {path}: the response is not JSON") from None
-        result[slug] = _verified_count(data, path)
+        result[slug] = _api_count(data, path)
         progress("comparing counts with the API", done, len(slugs))
     return result
 
 
-def _verified_count(data: object, path: str) -> int:
-    value = data.get("verified_count") if isinstance(data, dict) else None
-    if not isinstance(value, int) or isinstance(value, bool):
+def _integer(data: object, name: str) -> int | None:
+    value = data.get(name) if isinstance(data, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _api_count(data: object, path: str) -> ApiCount:
+    verified = _integer(data, "verified_count")
+    if verified is None:
         raise VerifyError(EXIT_USAGE, f"GET {path}: no integer 'verified_count' in the response")
-    return value
+    size, logged = _integer(data, "log_size"), _integer(data, "log_verified_count")
+    if isinstance(data, dict) and ("log_size" in data or "log_verified_count" in data):
+        if size is None or logged is None or size < 0:
+            raise VerifyError(
+                EXIT_USAGE,
+                f"GET {path}: 'log_size' and 'log_verified_count' must both be integers",
+            )
+        return ApiCount(verified, size, logged)
+    return ApiCount(verified)
+
+
+@dataclass(frozen=True)
+class _Mismatch:
+    slug: str
+    logged: int
+    shown: int
+    size: int  # the log size both are counted at
+    named: bool  # the API named that size: no later read can change either number
 
 
 def _count_mismatch(
-    counts: dict[str, log_entries.PetitionCount], api: dict[str, int]
-) -> tuple[str, int, int] | None:
+    counts: dict[str, log_entries.PetitionCount],
+    api: dict[str, ApiCount],
+    found: Sequence[bytes],
+) -> _Mismatch | None:
+    """The first petition whose API count is not the log's, or None.
+
+    A count that names its log size is compared with the log's entries below
+    that size, recounted here; one that does not is compared with the whole
+    checkpoint. A named size beyond this checkpoint is a mismatch to read
+    again: the server signed a newer checkpoint meanwhile.
+    """
+    at_size: dict[int, dict[str, log_entries.PetitionCount]] = {len(found): counts}
     for slug in sorted(set(counts) | set(api)):
-        logged = counts[slug].verified if slug in counts else 0
-        shown = api.get(slug, 0)
-        if logged != shown:
-            return slug, logged, shown
+        answer = api.get(slug, ApiCount(0))
+        if answer.log_size is None or answer.log_verified is None:
+            logged = counts[slug].verified if slug in counts else 0
+            if logged != answer.verified:
+                return _Mismatch(slug, logged, answer.verified, len(found), named=False)
+            continue
+        if answer.log_size > len(found):
+            return _Mismatch(slug, -1, answer.log_verified, answer.log_size, named=False)
+        if answer.log_size not in at_size:
+            at_size[answer.log_size] = _count(found[: answer.log_size])
+        there = at_size[answer.log_size]
+        logged = there[slug].verified if slug in there else 0
+        if logged != answer.log_verified:
+            return _Mismatch(slug, logged, answer.log_verified, answer.log_size, named=True)
     return None
+
+
+def _api_number(answer: ApiCount) -> int:
+    """The API's number that was checked: the count at its log size, or the live count."""
+    return answer.log_verified if answer.log_verified is not None else answer.verified
 
 
 def verify(
@@ -286,7 +349,8 @@ def verify(
     attempt = 0
     previous: Checkpoint | None = None
     counts: dict[str, log_entries.PetitionCount] = {}
-    api: dict[str, int] = {}
+    found: list[bytes] = []
+    api: dict[str, ApiCount] = {}
     while True:
         attempt += 1
         signed, checkpoint = _fetch_checkpoint(cached, verifier)
@@ -299,20 +363,36 @@ def verify(
                 cached, previous.size, previous.root_hash, checkpoint, "seen earlier in this run"
             )
         if previous is None or checkpoint != previous:
-            counts = _count(_check_content(cached, checkpoint, progress))
+            found = _check_content(cached, checkpoint, progress)
+            counts = _count(found)
         previous = checkpoint
         if not check_api:
             break
         api = _api_counts(cached, sorted(counts), progress)
-        mismatch = _count_mismatch(counts, api)
+        mismatch = _count_mismatch(counts, api, found)
         if mismatch is None:
             break
-        if attempt > retries:
-            slug, logged, shown = mismatch
+        if mismatch.named:
+            # Both numbers are of one fixed log size: reading again cannot help.
             raise VerifyError(
                 EXIT_COUNT,
-                f"petition {slug!r}: {logged} verified in the log (size {checkpoint.size}) "
-                f"but {shown} in the API (after {attempt} attempts)",
+                f"petition {mismatch.slug!r}: the API says {mismatch.shown} verified at log "
+                f"size {mismatch.size}, but the log's entries below {mismatch.size} give "
+                f"{mismatch.logged}",
+            )
+        if attempt > retries:
+            if mismatch.logged < 0:
+                raise VerifyError(
+                    EXIT_COUNT,
+                    f"petition {mismatch.slug!r}: the API names log size {mismatch.size}, "
+                    f"beyond the checkpoint served (size {checkpoint.size}), "
+                    f"after {attempt} attempts",
+                )
+            raise VerifyError(
+                EXIT_COUNT,
+                f"petition {mismatch.slug!r}: {mismatch.logged} verified in the log "
+                f"(size {checkpoint.size}) but {mismatch.shown} in the API "
+                f"(after {attempt} attempts)",
             )
         time.sleep(retry_pause)
 
@@ -322,7 +402,8 @@ def verify(
             tally.verified,
             tally.withdrawn,
             tally.invalidated,
-            api.get(slug) if check_api else None,
+            _api_number(api.get(slug, ApiCount(0))) if check_api else None,
+            api.get(slug, ApiCount(0)).log_size if check_api else None,
         )
         for slug, tally in sorted(counts.items())
     ]

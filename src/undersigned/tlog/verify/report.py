@@ -16,6 +16,8 @@ class PetitionReport:
     withdrawn: int
     invalidated: int
     api_verified: int | None = None  # None when the API was not consulted
+    # The log size the API's count named (its log_size), None when it named none.
+    api_log_size: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -23,6 +25,7 @@ class PetitionReport:
             "withdrawn": self.withdrawn,
             "invalidated": self.invalidated,
             "api_verified": self.api_verified,
+            "api_log_size": self.api_log_size,
         }
 
 
@@ -79,7 +82,9 @@ class Report:
             width = max(len(p.slug) for p in self.petitions)
             for p in self.petitions:
                 counted = f"{p.verified} verified (log)"
-                if p.api_verified is not None:
+                if p.api_verified is not None and p.api_log_size not in (None, self.size):
+                    counted += f"; {p.api_verified} (API) at log size {p.api_log_size}, as there"
+                elif p.api_verified is not None:
                     counted += f" = {p.api_verified} (API)"
                 lines.append(f"  {p.slug:<{width}}  {counted}")
         lines.append("all checks passed")
