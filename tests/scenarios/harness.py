@@ -8,6 +8,8 @@ test: the shared test databases are never touched.
 """
 
 import base64
+import hashlib
+import hmac
 import http.client
 import json
 import os
@@ -178,6 +180,17 @@ class Site:
         )
         env.update(self.extra)
         return env
+
+    def email_digest(self, address: str) -> str:
+        """The keyed hash this site stores for an address (core.hashing, "email" purpose).
+
+        Scenario tests name signatures by it: once decided, a signature's
+        address is sealed away from the site (signing/custody.py).
+        """
+        from undersigned.registers.emails import normalise_email
+
+        key = hmac.new(self.hash_key.encode(), b"email", hashlib.sha256).digest()
+        return hmac.new(key, normalise_email(address).encode(), hashlib.sha256).hexdigest()
 
     def run(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
         """`undersigned ARGS...` in this site's environment."""
