@@ -7,7 +7,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from undersigned.api.exports import COLUMNS, Row, csv_chunks, spreadsheet_cell, spreadsheet_row
+from undersigned.api.exports import COLUMNS, Row, csv_chunks, spreadsheet_row
+from undersigned.core.spreadsheet import spreadsheet_cell
 
 # Plain text, and text drawn mostly from the characters csv.writer and
 # spreadsheets treat apart.

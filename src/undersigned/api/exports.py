@@ -14,14 +14,13 @@ those the row-by-row writer made (tests/api/test_exports.py pins them).
 
 The CSV is meant to be opened in a spreadsheet, so a signer's cell that a
 spreadsheet would run as a formula is written with a quote in front
-(`spreadsheet_cell`); the JSON, like the log, has the text as signed.
+(core/spreadsheet.py); the JSON, like the log, has the text as signed.
 docs/log-format.md ("Exports") says exactly how the two differ.
 """
 
 import csv
 import io
 import json
-import re
 from collections.abc import Iterable, Iterator
 
 from django.db import connection
@@ -29,6 +28,7 @@ from django.db.models import F
 from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
+from undersigned.core.spreadsheet import FORMULA_START, spreadsheet_cell
 from undersigned.ledger.models import LogEntry, SignedCheckpoint
 from undersigned.ledger.services import latest_checkpoint
 from undersigned.petitions.models import Petition
@@ -125,26 +125,6 @@ def signatory_batches(petition: Petition, size: int) -> Iterator[list[Row]]:
                 rows = []
     if rows:
         yield rows
-
-
-# A spreadsheet runs a cell that starts with = + - @, a tab or a carriage
-# return as a formula (OWASP, "CSV injection"): such a cell gets a quote in
-# front, which spreadsheets take for "text".
-FORMULA_START = frozenset("=+-@\t\r")
-# Excel in countries with a decimal comma (Russia among them) splits a CSV's
-# lines at ";", and a tab-separated import at tabs: there a formula can start
-# inside a cell, after one of them (and any spaces or double quotes), so it
-# gets the quote there too.
-_FORMULA_INSIDE = re.compile(r"([;\t][ \"]*)(?=[=+\-@\t\r])")
-
-
-def spreadsheet_cell(text: str) -> str:
-    """A signer's text as a CSV cell no spreadsheet runs as a formula."""
-    if ";" in text or "\t" in text:
-        text = _FORMULA_INSIDE.sub(r"\1'", text)
-    if text[:1] in FORMULA_START:
-        text = "'" + text
-    return text
 
 
 def spreadsheet_row(row: Row) -> Row:

@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from undersigned.core import custody
 from undersigned.core.progress import progress
+from undersigned.core.spreadsheet import spreadsheet_cell
 
 EXPORT_FORMAT = custody.EXPORT_FORMAT
 PASSPHRASE_ENV = "UNDERSIGNED_CUSTODY_PASSPHRASE"  # noqa: S105 - a variable's name
@@ -132,9 +133,8 @@ def _export_rows(path: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def _neutral(value: Any) -> str:
-    # A spreadsheet must not run a name as a formula.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    # A spreadsheet must not run a name as a formula: the exports' rule.
+    return spreadsheet_cell("" if value is None else str(value))
 
 
 def _opened(identity: str, rows: list[dict[str, Any]]) -> Iterator[dict[str, Any] | None]:
