@@ -51,6 +51,9 @@ urlpatterns = [
     path("moderation/sources/", abuse.sources, name="abuse-sources"),
     path("moderation/sources/invalidate/", abuse.invalidate, name="abuse-invalidate"),
     path("moderation/bulk/<int:action_id>/undo/", abuse.revert, name="abuse-revert"),
+    path("moderation/blocklist/", abuse.blocked, name="abuse-blocklist"),
+    path("moderation/blocklist/add/", abuse.block, name="abuse-block"),
+    path("moderation/blocklist/<int:entry_id>/remove/", abuse.unblock, name="abuse-unblock"),
     path(
         "moderation/custody/<slug:slug>.jsonl",
         moderation.custody_export,

@@ -12,8 +12,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import link_in
+from undersigned.abuse import blocklist
 from undersigned.abuse.models import SigningSource
-from undersigned.abuse.sources import daily_hash
+from undersigned.abuse.sources import Source, daily_hash
 from undersigned.core.hashing import keyed_hash
 from undersigned.outbox.models import OutgoingMail
 from undersigned.petitions import services as petitions
@@ -39,6 +40,8 @@ def test_a_new_signer_is_one_statement_on_postgresql_and_one_transaction_elsewhe
 ) -> None:
     client = Client()
     client.get(f"/p/{petition.slug}/")  # the petition and its text are now cached
+    # ... and so is the block list, which signing reads once per COUNT_CACHE_SECONDS.
+    blocklist.refuses(petition.pk, "198.51.100.7", Source("", "", ""))
     with CaptureQueriesContext(connection) as queries:
         assert sign(client, petition, "oksana@example.org").status_code == 302
     statements = [q["sql"] for q in queries.captured_queries]

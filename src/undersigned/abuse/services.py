@@ -30,6 +30,7 @@ def source_row(petition_id: int, source: Source) -> SigningSource:
         client_hash=source.client_hash,
         network_hash=source.network_hash,
         email_domain=source.email_domain,
+        fill_time=source.fill_time,
         created=timezone.now(),
     )
 
@@ -43,7 +44,14 @@ def record_source(signature: Signature, source: Source) -> None:
         [row],
         update_conflicts=True,
         unique_fields=["signature"],
-        update_fields=["petition", "client_hash", "network_hash", "email_domain", "created"],
+        update_fields=[
+            "petition",
+            "client_hash",
+            "network_hash",
+            "email_domain",
+            "fill_time",
+            "created",
+        ],
     )
 
 
@@ -63,12 +71,18 @@ def detect_trending(now: datetime | None = None) -> int:
             .filter(n__gte=threshold)
         )
         for row in rows:
+            fill_times = dict(
+                recent.filter(petition_id=row["petition_id"], **{column: row[column]})
+                .values_list("fill_time")
+                .annotate(n=Count("signature_id"))
+                .order_by()
+            )
             TrendingSource.objects.update_or_create(
                 petition_id=row["petition_id"],
                 kind=kind,
                 value=row[column],
                 window_start=start,
-                defaults={"window_end": end, "count": row["n"]},
+                defaults={"window_end": end, "count": row["n"], "fill_times": fill_times},
             )
             found += 1
     return found

@@ -19,6 +19,8 @@ class Source:
     client_hash: str
     network_hash: str
     email_domain: str
+    # How long the sign form took to fill, as a bucket (abuse/formtime.py).
+    fill_time: str = ""
 
 
 def client_ip(request: HttpRequest) -> str:

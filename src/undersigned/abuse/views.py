@@ -1,4 +1,4 @@
-"""Moderators' view of trending sources, and bulk invalidation with undo."""
+"""Moderators' view of trending sources, bulk invalidation with undo, and the block list."""
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -7,11 +7,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from undersigned.abuse import services
-from undersigned.abuse.forms import BulkInvalidationForm
-from undersigned.abuse.models import BulkInvalidation, TrendingSource
+from undersigned.abuse import blocklist, services
+from undersigned.abuse.forms import EVERY_PETITION, BlockForm, BulkInvalidationForm, UnblockForm
+from undersigned.abuse.models import BlockedSource, BulkInvalidation, TrendingSource
 from undersigned.accounts.twofactor import second_factor_required
-from undersigned.petitions.access import moderated_by
+from undersigned.petitions.access import moderated_by, signed_in
 from undersigned.signing.services import SigningError
 
 
@@ -92,3 +92,89 @@ def revert(request: HttpRequest, action_id: int) -> HttpResponse:
             ) % {"count": len(skipped)}
         messages.success(request, message)
     return redirect("abuse-sources")
+
+
+@second_factor_required
+def blocked(request: HttpRequest) -> HttpResponse:
+    petitions = list(moderated_by(request.user).order_by("slug"))
+    everywhere = blocklist.may_block_everywhere(request.user)
+    if not petitions and not everywhere:
+        raise Http404("you moderate no petition")
+    return render(
+        request,
+        "abuse/blocklist.html",
+        {
+            "entries": blocklist.visible_to(request.user, petitions),
+            "petitions": petitions,
+            "everywhere": everywhere,
+            "every_petition": EVERY_PETITION,
+            "kinds": [
+                (value, label)
+                for value, label in BlockedSource.Kind.choices
+                if value != BlockedSource.Kind.NETWORK_HASH
+            ],
+        },
+    )
+
+
+def _may_change(request: HttpRequest, petition_id: int | None) -> bool:
+    if petition_id is None:
+        return blocklist.may_block_everywhere(request.user)
+    return moderated_by(request.user).filter(pk=petition_id).exists()
+
+
+@second_factor_required
+@require_POST
+def block(request: HttpRequest) -> HttpResponse:
+    form = BlockForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, f"{form.fields[field].label}: {error}")
+        return redirect("abuse-blocklist")
+    data = form.cleaned_data
+    petition = None
+    if data["petition"] != EVERY_PETITION:
+        petition = moderated_by(request.user).filter(slug=data["petition"]).first()
+        if petition is None:
+            raise Http404("no such petition among those you moderate")
+    elif not blocklist.may_block_everywhere(request.user):
+        raise Http404("only a site moderator blocks a source everywhere")
+    try:
+        entry = blocklist.add(
+            signed_in(request),
+            kind=data["kind"],
+            value=data["value"],
+            reason=data["reason"],
+            petition=petition,
+        )
+    except blocklist.BlocklistError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Blocked %(source)s: signing from it is refused from now on.")
+            % {"source": entry.label},
+        )
+    return redirect("abuse-blocklist")
+
+
+@second_factor_required
+@require_POST
+def unblock(request: HttpRequest, entry_id: int) -> HttpResponse:
+    entry = BlockedSource.objects.filter(pk=entry_id).first()
+    if entry is None or not _may_change(request, entry.petition_id):
+        raise Http404("no such entry among those you may change")
+    form = UnblockForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why: the reason is kept in the audit trail."))
+        return redirect("abuse-blocklist")
+    try:
+        blocklist.remove(signed_in(request), entry, reason=form.cleaned_data["reason"])
+    except blocklist.BlocklistError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("Removed from the block list: %(source)s.") % {"source": entry.label}
+        )
+    return redirect("abuse-blocklist")

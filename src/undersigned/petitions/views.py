@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString
 
-from undersigned.abuse import limits
+from undersigned.abuse import formtime, limits
 from undersigned.abuse.sources import source_of
 from undersigned.petitions.models import Petition, TextVersion
 from undersigned.petitions.services import (
@@ -154,6 +154,8 @@ def read_page_parts(petition: Petition) -> PageParts:
 # real token replaces it per request. Random per process, so no text a
 # petition could contain is ever mistaken for it.
 CSRF_PLACEHOLDER = f"csrf-placeholder-{secrets.token_hex(16)}"
+# The same for the sign form's stamp of when it was rendered (abuse/formtime.py).
+FORM_STAMP_PLACEHOLDER = f"form-stamp-placeholder-{secrets.token_hex(16)}"
 MAX_SHELLS_PER_COPY = 16
 
 
@@ -195,10 +197,12 @@ def petition_page(
         if shell is None:
             context = _page_context(petition, parts, None)
             context["csrf_token"] = CSRF_PLACEHOLDER
+            context["form_stamp"] = FORM_STAMP_PLACEHOLDER
             shell = render_to_string("petitions/petition.html", context, request)
             if len(parts.shells) < MAX_SHELLS_PER_COPY:
                 parts.shells[shell_key] = shell
-        return HttpResponse(shell.replace(CSRF_PLACEHOLDER, get_token(request)))
+        page = shell.replace(CSRF_PLACEHOLDER, get_token(request))
+        return HttpResponse(page.replace(FORM_STAMP_PLACEHOLDER, formtime.stamp()))
     return render(
         request, "petitions/petition.html", _page_context(petition, parts, form), status=status
     )
@@ -214,6 +218,7 @@ def _page_context(petition: Petition, parts: PageParts, form: SignForm | None) -
         "lists": parts.lists,
         "form": form,
         "blank_form": "" if form is not None else parts.blank_form,
+        "form_stamp": formtime.stamp(),
         "corrections": parts.corrections,
     }
 

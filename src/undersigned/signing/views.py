@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -6,8 +8,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from undersigned.abuse import limits
-from undersigned.abuse.sources import is_disposable, source_of
+from undersigned.abuse import blocklist, formtime, limits
+from undersigned.abuse.sources import client_ip, is_disposable, source_of
 from undersigned.petitions.views import (
     cached_public_petition,
     cached_signed_text,
@@ -45,6 +47,10 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
             ),
         )
         return petition_page(request, petition, form=form, status=400)
+    if blocklist.refuses(petition.pk, client_ip(request), source):
+        # Before the rate limits, so a refused attempt counts nowhere either.
+        form.add_error(None, str(blocklist.REFUSAL))
+        return petition_page(request, petition, form=form, status=400)
     try:
         limits.check(petition.pk, source)
     except limits.RateLimited as exc:
@@ -56,6 +62,8 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         )
         response["Retry-After"] = str(exc.retry_after)
         return response
+    # Only now, for an attempt that is recorded: the stamp is then marked as used.
+    source = replace(source, fill_time=formtime.fill_time(request.POST.get(formtime.FIELD)))
     try:
         services.sign(
             petition,
