@@ -195,3 +195,19 @@ def test_erasing_a_signature_erases_its_further_links(
     erase(Signature.objects.get())
     assert not ResentLink.objects.exists()
     assert client.post(link_in(resent, "withdraw")).status_code == 400
+
+
+def test_a_reinstated_signer_without_a_link_gets_one_by_signing_again(
+    client: Client, petition: Petition, organiser: Any, deliver: Any
+) -> None:
+    from undersigned.signing import services as signing
+
+    sign(client, petition)
+    client.post(link_in(deliver().last_to(VICTIM), "confirm"))
+    signature = Signature.objects.get()
+    signing.invalidate(signature.pk, organiser, reason="checked by mistake")
+    signing.reinstate(signature.pk, organiser, state=State.VERIFIED)
+    assert Signature.objects.get().withdraw_token_hash is None
+    sign(client, petition)
+    assert client.post(link_in(deliver().last_to(VICTIM), "withdraw")).status_code == 200
+    assert Signature.objects.get().state == State.WITHDRAWN

@@ -383,9 +383,14 @@ def _send_already_signed(signature: Signature, address: str, language: str) -> N
     # so may its name be, so the mail names nobody.
     # In the language of this attempt: whoever just signed again waits for this mail.
     withdraw_url = ""
-    if signature.state in LIVE_STATES and signature.withdraw_token_hash:
-        # A further link: the one mailed first must keep working.
-        withdraw_url = _link("withdraw", _add_link(signature, ResentLink.Kind.WITHDRAW))
+    if signature.state in LIVE_STATES:
+        if signature.withdraw_token_hash:
+            # A further link: the one mailed first must keep working.
+            withdraw_raw = _add_link(signature, ResentLink.Kind.WITHDRAW)
+        else:  # none left (reinstated after an invalidation): this one is the first again
+            withdraw_raw, signature.withdraw_token_hash = new_token()
+            signature.save(update_fields=["withdraw_token_hash"])
+        withdraw_url = _link("withdraw", withdraw_raw)
     enqueue(
         "already-signed",
         address,
