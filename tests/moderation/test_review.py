@@ -215,3 +215,24 @@ def test_a_verified_signature_can_be_invalidated_with_a_public_reason(
     assert signature.state == State.INVALIDATED
     assert petitions.counts(letter) == (0, 0)
     assert AuditEvent.objects.filter(action="signature.invalidated", actor_name="mod").exists()
+
+
+def test_the_reason_reaches_the_signer_in_their_language(
+    letter: Petition, moderator: Client, deliver: Any
+) -> None:
+    from tests.conftest import confirm_now
+    from undersigned.signing import services as signing
+
+    signature = confirm_now(
+        signing.sign(
+            letter,
+            signing.SignRequest(
+                full_name="Глеб Зорин", email="g.ru@mail.example.org", role="municipal deputy",
+                municipality="Samara", language="ru",
+            ),
+        )
+    )
+    moderator.post(
+        f"/moderation/{signature.pk}/", {"decision": "reject", "reason": "not-on-register"}
+    )
+    assert "Нет в реестре" in body_of(deliver().last_to("g.ru@mail.example.org"))
