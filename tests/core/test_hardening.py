@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from undersigned.core import custody
 from undersigned.petitions.models import Petition
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +42,7 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         ALLOWED_HOSTS="petitions.example.org",
         SITE_URL="https://petitions.example.org",
         UNDERSIGNED_DATA_DIR=str(tmp_path),
+        UNDERSIGNED_CUSTODY_RECIPIENT=custody.new_identity()[1],
     )
     return env
 
@@ -55,6 +57,30 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_without_a_custody_key(tmp_path: Path) -> None:
+    env = production_env(tmp_path)
+    del env["UNDERSIGNED_CUSTODY_RECIPIENT"]
+    result = subprocess.run(
+        [sys.executable, "-m", "undersigned", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "undersigned.W001" in result.stdout + result.stderr
+
+
+def test_a_custody_key_that_is_no_public_key_stops_the_start(tmp_path: Path) -> None:
+    env = production_env(tmp_path)
+    env["UNDERSIGNED_CUSTODY_RECIPIENT"] = custody.new_identity()[0]  # the private half
+    result = subprocess.run(
+        [sys.executable, "-m", "undersigned", "check"], env=env, capture_output=True, text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "UNDERSIGNED_CUSTODY_RECIPIENT" in result.stderr
+    assert "AGE-SECRET-KEY" not in result.stderr, "a key is never printed"
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "UNDERSIGNED_HASH_KEY", "UNDERSIGNED_DATA_KEYS"])

@@ -27,3 +27,4 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(create_cache_tables, dispatch_uid="undersigned.core.cache_tables")
+        from undersigned.core import checks  # noqa: F401 - registers them
