@@ -42,8 +42,10 @@ def moderator(petition: Petition) -> User:
 
 def sign(petition: Petition, email: str, network: str, *, confirm: bool = True) -> Signature:
     source = Source(client_hash="0" * 32, network_hash=network, email_domain=email.split("@")[1])
+    # A name holds no address (core/typed_text.py): the address's local part.
+    name = f"Name {email.split('@')[0]}"
     signature = signing.sign(
-        petition, signing.SignRequest(full_name=f"Name {email}", email=email), source=source
+        petition, signing.SignRequest(full_name=name, email=email), source=source
     )
     return confirm_now(signature) if confirm else signature
 
