@@ -1,6 +1,7 @@
 """Production refuses placeholder and guessable secrets, and DEBUG, naming the variable only."""
 
 import base64
+import hashlib
 import os
 import secrets
 import subprocess
@@ -11,7 +12,8 @@ import pytest
 
 from tests.core.test_hardening import production_env
 
-GOOD_DATA_KEY = base64.b64encode(os.urandom(32)).decode()
+# Fixed, not random: parameters must be the same in every xdist worker (make test).
+GOOD_DATA_KEY = base64.b64encode(hashlib.sha256(b"a good data key").digest()).decode()
 
 
 def start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -32,7 +34,7 @@ def start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         ("SECRET_KEY", "secret"),
         ("SECRET_KEY", "django-insecure-" + "k3y" * 12),
         ("SECRET_KEY", "Replace this with a long random string, please!"),
-        ("SECRET_KEY", secrets.token_urlsafe(16)),  # random, but 22 characters
+        ("SECRET_KEY", "q8Zr2LwX-vN5kT0yHb7dJg"),  # random-looking, but 22 characters
         ("SECRET_KEY", "ab" * 30),  # long, but two characters
         ("UNDERSIGNED_HASH_KEY", "change-me"),
         ("UNDERSIGNED_HASH_KEY", "my-example-hash-key-for-petitions-example-org"),
