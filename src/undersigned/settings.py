@@ -434,6 +434,9 @@ RATE_LIMIT_PETITION = os.environ.get("RATE_LIMIT_PETITION", "90000/60")
 TRENDING_NETWORK_THRESHOLD = env_int("TRENDING_NETWORK_THRESHOLD", 30)
 TRENDING_DOMAIN_THRESHOLD = env_int("TRENDING_DOMAIN_THRESHOLD", 200)
 ABUSE_RETENTION_DAYS = env_int("ABUSE_RETENTION_DAYS", 30)
+# Mail domains of signatures stay readable this long (trending detection reads
+# the last hour), then only as a keyed hash (abuse.services.hash_old_domains).
+SOURCE_DOMAIN_CLEAR_HOURS = env_int("SOURCE_DOMAIN_CLEAR_HOURS", 48)
 # A name search opens every shown signatory's sealed name it reads (up to
 # 20,000 a request): searches per client. Links to /my-data/ per address: the
 # link goes out whether or not the address signed, so that the form tells no

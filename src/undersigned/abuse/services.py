@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from undersigned.abuse.models import BulkInvalidation, SigningSource, TrendingSource
-from undersigned.abuse.sources import Source
+from undersigned.abuse.sources import HASH_LENGTH, Source
+from undersigned.core.hashing import keyed_hash
 from undersigned.core.progress import Report, silent
 from undersigned.moderation import audit
 from undersigned.petitions.models import Petition
@@ -88,6 +89,31 @@ def detect_trending(now: datetime | None = None) -> int:
     return found
 
 
+HASHED_DOMAIN = "h:"
+
+
+def hashed_domain(domain: str) -> str:
+    """What a source keeps of its mail domain once the trending window is over."""
+    return HASHED_DOMAIN + keyed_hash("mail-domain", domain)[:HASH_LENGTH]
+
+
+def hash_old_domains(now: datetime | None = None) -> int:
+    """Replace mail domains older than SOURCE_DOMAIN_CLEAR_HOURS by their keyed hash.
+
+    Trending detection reads the last hour in the clear; after that a rare
+    domain (a small employer's, a council's) would say too much about who
+    signed, so a bulk invalidation by domain matches its keyed hash instead.
+    """
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.SOURCE_DOMAIN_CLEAR_HOURS)
+    stale = SigningSource.objects.filter(created__lt=cutoff).exclude(
+        email_domain__startswith=HASHED_DOMAIN
+    )
+    changed = 0
+    for domain in stale.values_list("email_domain", flat=True).distinct().iterator():
+        changed += stale.filter(email_domain=domain).update(email_domain=hashed_domain(domain))
+    return changed
+
+
 def purge_old_sources(now: datetime | None = None) -> int:
     cutoff = (now or timezone.now()) - timedelta(days=settings.ABUSE_RETENTION_DAYS)
     deleted, _ = SigningSource.objects.filter(created__lt=cutoff).delete()
@@ -106,8 +132,11 @@ def matching_sources(
     petition: Petition, kind: str, value: str, start: datetime, end: datetime
 ) -> "QuerySet[SigningSource]":
     """The sources of one network or mail domain on a petition in [start, end)."""
-    column = "network_hash" if kind == TrendingSource.Kind.NETWORK else "email_domain"
-    return sources_in_window(petition, start, end).filter(**{column: value})
+    found = sources_in_window(petition, start, end)
+    if kind == TrendingSource.Kind.NETWORK:
+        return found.filter(network_hash=value)
+    # Recent sources hold the domain, older ones its keyed hash (hash_old_domains).
+    return found.filter(email_domain__in=[value, hashed_domain(value)])
 
 
 def matching(

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
-from undersigned.abuse.services import detect_trending, purge_old_sources
+from undersigned.abuse.services import detect_trending, hash_old_domains, purge_old_sources
 from undersigned.core.management.base import ExamplesCommand
 from undersigned.ledger.services import integrate
 from undersigned.outbox.services import send_due
@@ -35,6 +35,7 @@ def run_hourly() -> dict[str, int]:
     return {
         "trending": detect_trending(),
         "sources_purged": purge_old_sources(),
+        "domains_hashed": hash_old_domains(),
         "signers_purged": purge_due(),
         "expired_sealed": seal_expired(),
     }
