@@ -1,7 +1,11 @@
 """The log over HTTP: C2SP tlog-tiles, proofs as JSON, receipts."""
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -11,9 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from undersigned.core import crypto
 from undersigned.ledger import receipts
 from undersigned.ledger.keys import signer
-from undersigned.ledger.models import LogEntry, SignedCheckpoint
+from undersigned.ledger.models import CheckpointCount, LogEntry, SignedCheckpoint
 from undersigned.ledger.services import OPENING_PURPOSE, DbHashReader, latest_checkpoint
+from undersigned.petitions.models import Petition
 from undersigned.signing.tokens import token_hash
+from undersigned.tlog import entries as log_entries
 from undersigned.tlog import merkle
 
 YEAR = "public, max-age=31536000, immutable"
@@ -238,8 +244,152 @@ def check_receipt(request: HttpRequest) -> HttpResponse:
     return render(request, "ledger/check_receipt.html", context, status=status)
 
 
-def checkpoint_history(request: HttpRequest) -> HttpResponse:
-    rows = SignedCheckpoint.objects.order_by("-size")[:50]
-    return render(
-        request, "ledger/log.html", {"checkpoints": rows, "verifier_key": signer().verifier_key()}
+# ------------------------------------------------------------------ the log in words
+
+LOG_PAGE = 50
+
+
+@dataclass
+class LogLine:
+    """One entry of the public log as the /log/ page tells it, from its bytes alone."""
+
+    index: int
+    event: str
+    petition: str
+    time: datetime | None
+    what: str  # the event in words
+    signer: dict[str, str] | None = None  # a shown signer's public fields
+    commitment: str | None = None  # a hidden signer's, instead
+    ref: int | None = None  # the verification a removal takes back
+    reason: str | None = None
+    version: int | None = None
+    title: str | None = None
+    ref_url: str = ""
+
+
+# What each kind of entry is called on the page. A new kind of entry (a
+# response published, say) needs one line here; until then it is shown by
+# its event name, never hidden.
+EVENT_WORDS: dict[str, Callable[[], str]] = {
+    log_entries.SIGNATURE_VERIFIED: lambda: _("Signature verified"),
+    log_entries.SIGNATURE_WITHDRAWN: lambda: _("Signature withdrawn by its signer"),
+    log_entries.SIGNATURE_INVALIDATED: lambda: _("Signature invalidated"),
+    log_entries.PETITION_OPENED: lambda: _("Petition opened"),
+    log_entries.PETITION_TEXT_VERSION: lambda: _("Text corrected"),
+    log_entries.PETITION_CLOSED: lambda: _("Petition closed"),
+}
+
+
+def _field(raw: dict[str, Any], name: str, kind: type) -> Any:
+    value = raw.get(name)
+    return value if isinstance(value, kind) and not isinstance(value, bool) else None
+
+
+def log_line(index: int, data: bytes) -> LogLine:
+    """An entry in words: only what its bytes say (hidden signers stay a commitment).
+
+    The server's own entries passed entries.decode when they were written;
+    they are read leniently here, so that a kind of entry this version does
+    not know is still listed under its own name.
+    """
+    try:
+        raw = json.loads(data)
+    except ValueError:
+        raw = None
+    if not isinstance(raw, dict):
+        return LogLine(index, "", "", None, _("An entry this page cannot read"))
+    event = _field(raw, "event", str) or ""
+    words = EVENT_WORDS.get(event)
+    when = None
+    if isinstance(raw.get("time"), str):
+        try:
+            when = datetime.strptime(raw["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        except ValueError:
+            when = None
+    signer = raw.get("signer")
+    if not (isinstance(signer, dict) and all(isinstance(v, str) for v in signer.values())):
+        signer = None
+    return LogLine(
+        index=index,
+        event=event,
+        petition=_field(raw, "petition", str) or "",
+        time=when,
+        what=words() if words else _("Entry of kind “%(event)s”") % {"event": event},
+        signer=signer,
+        commitment=_field(raw, "commitment", str),
+        ref=_field(raw, "ref", int),
+        reason=_field(raw, "reason", str),
+        version=_field(raw, "version", int),
+        title=_field(raw, "title", str),
     )
+
+
+def _before_param(request: HttpRequest) -> int | None:
+    raw = request.GET.get("before", "")
+    if raw == "":
+        return None
+    if not raw.isdigit() or len(raw) > 19:
+        raise ValueError(_("“before” must be an entry number, such as 120."))
+    return int(raw)
+
+
+def log_page(request: HttpRequest) -> HttpResponse:
+    """The entries of the public log in words, newest first, a page at a time.
+
+    `?petition=<slug>` keeps one petition's; `?before=N` starts below entry N.
+    Only entries inside the latest signed checkpoint are listed: those are
+    public, each with its inclusion proof against that checkpoint.
+    """
+    latest = latest_checkpoint()
+    size = latest.size if latest else 0
+    context: dict[str, Any] = {
+        "checkpoint": latest,
+        "checkpoints": SignedCheckpoint.objects.order_by("-size")[:10],
+        "verifier_key": signer().verifier_key(),
+        "lines": [],
+        "problem": "",
+        "petition": None,
+    }
+    entries = LogEntry.objects.filter(index__lt=size)
+    slug = request.GET.get("petition", "")
+    if slug:
+        petition = Petition.objects.public().filter(slug=slug[:200]).first()
+        if petition is None:
+            context["problem"] = _("No public petition has the address “%(slug)s”.") % {
+                "slug": slug[:200]
+            }
+            return render(request, "ledger/log.html", context, status=404)
+        context["petition"] = petition
+        context["counted"] = CheckpointCount.objects.filter(petition=petition).first()
+        entries = entries.filter(petition=petition)
+    try:
+        before = _before_param(request)
+    except ValueError as exc:
+        context["problem"] = str(exc)
+        return render(request, "ledger/log.html", context, status=400)
+    shown = entries if before is None else entries.filter(index__lt=before)
+    rows = list(shown.order_by("-index").values_list("index", "data")[: LOG_PAGE + 1])
+    lines = [log_line(i, bytes(d or b"")) for i, d in rows[:LOG_PAGE] if i is not None]
+    for line in lines:
+        if line.ref is not None:
+            # The page that starts at the entry taken back, scrolled to it.
+            also = f"petition={quote(slug)}&" if slug else ""
+            line.ref_url = f"?{also}before={line.ref + 1}#entry-{line.ref}"
+    context["lines"] = lines
+    context["size"] = size
+    context["paged"] = before is not None
+    if len(rows) > LOG_PAGE and lines:
+        context["older"] = lines[-1].index
+    if before is not None and lines:
+        # The page above this one: the LOG_PAGE entries after its first line.
+        newer = list(
+            entries.filter(index__gt=lines[0].index)
+            .order_by("index")
+            .values_list("index", flat=True)[:LOG_PAGE]
+        )
+        if len(newer) == LOG_PAGE and newer[-1] is not None and newer[-1] + 1 < size:
+            context["newer"] = newer[-1] + 1
+    return render(request, "ledger/log.html", context)
+
+
+checkpoint_history = log_page  # the name urls.py gives /log/
