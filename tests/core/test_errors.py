@@ -61,8 +61,8 @@ def test_a_database_outage_is_a_503_with_retry_after(
     def unavailable(*args: Any, **kwargs: Any) -> Any:
         raise OperationalError("could not connect to server: Connection refused")
 
-    monkeypatch.setattr("undersigned.petitions.views.counts", unavailable)
-    monkeypatch.setattr("undersigned.api.views.counts", unavailable)
+    # The page and the API read every count through petitions.standing.
+    monkeypatch.setattr("undersigned.petitions.standing.read", unavailable)
     visitor = Client(raise_request_exception=False)
     for url in (f"/p/{petition.slug}/", "/api/petitions"):
         response = visitor.get(url)
@@ -80,7 +80,7 @@ def test_an_unexpected_error_is_our_500_without_a_traceback(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("secret internal detail 7f3a")
 
-    monkeypatch.setattr("undersigned.petitions.views.counts", broken)
+    monkeypatch.setattr("undersigned.petitions.standing.read", broken)
     response = Client(raise_request_exception=False).get(f"/p/{petition.slug}/")
     assert response.status_code == 500
     page = response.content.decode()

@@ -163,7 +163,7 @@ def test_error_pages_are_translated(
         def broken(*args: Any, **kwargs: Any) -> Any:
             raise failure
 
-        monkeypatch.setattr("undersigned.petitions.views.counts", broken)
+        monkeypatch.setattr("undersigned.petitions.standing.read", broken)
     visitor = Client(raise_request_exception=False)
     english_page = visitor.get(url)
     russian_page = visitor.get(url, **RU)

@@ -1,7 +1,9 @@
+import itertools
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
@@ -10,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString
 
@@ -18,12 +21,11 @@ from undersigned.abuse.sources import source_of
 from undersigned.petitions.models import Petition, TextVersion
 from undersigned.petitions.services import (
     FreshCache,
-    cached_counts,
-    counts,
-    place_counts,
+    PlaceCounts,
     register_cache,
     small_cell_threshold,
 )
+from undersigned.petitions.standing import Standing, current, current_many
 from undersigned.registers.matching import name_found
 from undersigned.signing.forms import SignForm
 from undersigned.signing.models import Signature
@@ -34,9 +36,12 @@ NAMES_ON_PAGE = 500
 def home(request: HttpRequest) -> HttpResponse:
     petitions = list(Petition.objects.filter(status=Petition.Status.OPEN)[:50])
     rows = []
+    standings = current_many(petitions)
     for petition in petitions:
-        verified, awaiting = cached_counts(petition)
-        rows.append((petition, petition.published_version(), verified, awaiting))
+        standing = standings[petition.pk]
+        rows.append(
+            (petition, petition.published_version(), standing.verified, standing.awaiting)
+        )
     return render(request, "petitions/home.html", {"rows": rows})
 
 
@@ -92,61 +97,91 @@ def group_by_place(
     return grouped
 
 
+_serials = itertools.count()
+
+
 @dataclass(frozen=True)
 class PageParts:
-    """What the petition page shows that is the same for every visitor."""
+    """What the petition page shows that is the same for every visitor, but its counts."""
 
     version: TextVersion
-    verified: int
-    awaiting: int
-    thresholds: list[dict[str, Any]]
-    lists: SafeString  # the regions table and the names, rendered
+    names: SafeString  # the names, rendered
     blank_form: SafeString  # the sign form's fields before anyone has typed anything
     corrections: list[TextVersion]
-    # Whole pages for visitors without a session, rendered from these parts
-    # (so exactly as old as they are), keyed by _shell_key().
-    shells: dict[tuple[str, ...], str] = field(default_factory=dict, compare=False)
+    # Tells this copy from the next one (whole pages are kept per pair of copies).
+    serial: int = field(default_factory=lambda: next(_serials), compare=False)
+
+
+@dataclass(frozen=True)
+class PageCounts:
+    """The page's counts, all from one Standing (petitions.standing), rendered."""
+
+    standing: Standing
+    thresholds: list[dict[str, Any]]
+    regions: SafeString  # the regions table, rendered
+    # Whole pages for visitors without a session, rendered from these counts
+    # and a copy of the parts (so exactly as old as they are), keyed by
+    # (the parts' serial, _shell_key()).
+    shells: dict[tuple[Any, ...], str] = field(default_factory=dict, compare=False)
 
 
 # Keyed by language too: the lists and the form are rendered in the visitor's.
+# The names are kept by age, as before; the counts per Standing, so that the
+# page never shows older counts than the count JSON served (the names
+# change less often and cost most to render).
 _pages: FreshCache[tuple[int, str], PageParts] = register_cache(FreshCache())
+_page_counts: FreshCache[tuple[int, str], PageCounts] = register_cache(FreshCache())
 
 
-def read_page_parts(petition: Petition) -> PageParts:
-    verified, awaiting = counts(petition)
+def _has_places(places: PlaceCounts) -> bool:
+    return places.unplaced > 0 or any(
+        r.region or any(m.municipality for m in r.municipalities) for r in places.regions
+    )
+
+
+def read_page_parts(petition: Petition, places: PlaceCounts) -> PageParts:
     version = cached_signed_text(petition)
     names = public_signatures(petition)
-    places = place_counts(petition)
-    regions = places.regions
-    has_places = places.unplaced > 0 or any(
-        r.region or any(m.municipality for m in r.municipalities) for r in regions
-    )
-    lists = render_to_string(
-        "petitions/_lists.html",
-        {
-            "petition": petition,
-            "regions": regions,
-            "unplaced": places.unplaced,
-            "small_cell_threshold": small_cell_threshold(),
-            "has_places": has_places,
-            "grouped": group_by_place(names),
-            "names_truncated": len(names) >= NAMES_ON_PAGE,
-        },
-    )
     return PageParts(
         version=version,
-        verified=verified,
-        awaiting=awaiting,
+        names=render_to_string(
+            "petitions/_lists.html",
+            {
+                "part": "names",
+                "petition": petition,
+                "has_places": _has_places(places),
+                "grouped": group_by_place(names),
+                "names_truncated": len(names) >= NAMES_ON_PAGE,
+            },
+        ),
+        blank_form=render_to_string(
+            "petitions/_form_fields.html", {"form": SignForm(petition=petition)}
+        ),
+        corrections=list(petition.versions.filter(published_at__isnull=False, number__gt=1)),
+    )
+
+
+def read_page_counts(petition: Petition, standing: Standing) -> PageCounts:
+    places, verified = standing.places, standing.verified
+    regions = render_to_string(
+        "petitions/_lists.html",
+        {
+            "part": "regions",
+            "petition": petition,
+            "regions": places.regions,
+            "unplaced": places.unplaced,
+            "small_cell_threshold": small_cell_threshold(),
+            "has_places": _has_places(places),
+        },
+    )
+    return PageCounts(
+        standing=standing,
         thresholds=[
             {"target": t, "reached": verified >= t, "percent": min(100, verified * 100 // t)}
             for t in sorted(petition.thresholds)
             if isinstance(t, int) and t > 0
         ],
-        lists=lists,
-        blank_form=render_to_string(
-            "petitions/_form_fields.html", {"form": SignForm(petition=petition)}
-        ),
-        corrections=list(petition.versions.filter(published_at__isnull=False, number__gt=1)),
+        regions=regions,
     )
 
 
@@ -188,34 +223,48 @@ def petition_page(
     # rendered once per COUNT_CACHE_SECONDS per process. The CSRF token and a
     # form with errors are rendered per request.
     key = (petition.pk, translation.get_language() or settings.LANGUAGE_CODE)
-    parts = _pages.get(key, lambda: read_page_parts(petition))
+    standing = current(petition)
+    counted = _page_counts.get(
+        key, lambda: read_page_counts(petition, standing), order=standing.order
+    )
+    parts = _pages.get(key, lambda: read_page_parts(petition, standing.places))
     shell_key = _shell_key(request) if form is None and status == 200 else None
     if shell_key is not None:
         # A surge is anonymous visitors reading one page: the whole page is
-        # rendered once per copy of the parts, and only the token is per visitor.
-        shell = parts.shells.get(shell_key)
+        # rendered once per copy of the parts and the counts, and only the
+        # token is per visitor.
+        shells = counted.shells
+        shell = shells.get((parts.serial, *shell_key))
         if shell is None:
-            context = _page_context(petition, parts, None)
+            context = _page_context(petition, parts, counted, None)
             context["csrf_token"] = CSRF_PLACEHOLDER
             context["form_stamp"] = FORM_STAMP_PLACEHOLDER
             shell = render_to_string("petitions/petition.html", context, request)
-            if len(parts.shells) < MAX_SHELLS_PER_COPY:
-                parts.shells[shell_key] = shell
+            if len(shells) >= MAX_SHELLS_PER_COPY:
+                shells.clear()  # mostly pages of copies of the parts no longer served
+            shells[(parts.serial, *shell_key)] = shell
         page = shell.replace(CSRF_PLACEHOLDER, get_token(request))
         return HttpResponse(page.replace(FORM_STAMP_PLACEHOLDER, formtime.stamp()))
-    return render(
-        request, "petitions/petition.html", _page_context(petition, parts, form), status=status
-    )
+    context = _page_context(petition, parts, counted, form)
+    return render(request, "petitions/petition.html", context, status=status)
 
 
-def _page_context(petition: Petition, parts: PageParts, form: SignForm | None) -> dict[str, Any]:
+def _page_context(
+    petition: Petition, parts: PageParts, counted: PageCounts, form: SignForm | None
+) -> dict[str, Any]:
+    standing = counted.standing
     return {
         "petition": petition,
         "version": parts.version,
-        "verified": parts.verified,
-        "awaiting": parts.awaiting,
-        "thresholds": parts.thresholds,
-        "lists": parts.lists,
+        "verified": standing.verified,
+        "awaiting": standing.awaiting,
+        # Which signed checkpoint of the public log the counts agree with.
+        "log_size": standing.log_size,
+        "checkpoint_time": standing.checkpoint_time,
+        "log_verified": standing.log_verified,
+        "log_url": f"{reverse('log')}?petition={quote(petition.slug)}",
+        "thresholds": counted.thresholds,
+        "lists": SafeString(counted.regions + parts.names),
         "form": form,
         "blank_form": "" if form is not None else parts.blank_form,
         "form_stamp": formtime.stamp(),
