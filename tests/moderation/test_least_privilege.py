@@ -158,3 +158,14 @@ def test_moderators_open_the_custody_export_on_their_own_machine(
     )
     assert code == 1
     assert "another custody key" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_the_admin_shows_no_claim(letter: Petition, hidden_claim: Signature) -> None:
+    admin = User.objects.create_superuser("root", "root@example.org", "pw-for-tests-only")
+    client = second_factor_login(Client(), admin)
+    pages = ("/admin/signing/signature/", f"/admin/signing/signature/{hidden_claim.pk}/change/")
+    for path in pages:
+        page = client.get(path)
+        assert page.status_code == 200
+        body = page.content.decode()
+        assert HIDDEN not in body and ADDRESS not in body and "council.example.org" not in body
