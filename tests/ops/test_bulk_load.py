@@ -16,12 +16,11 @@ from tests.recording import record_progress
 from undersigned.core.management.commands.worker import run_once
 from undersigned.ledger.keys import signer
 from undersigned.ledger.models import LogEntry
-from undersigned.ops.bulkload import EMAIL_DOMAIN, PLACES, fictional_names, load
+from undersigned.ops.bulkload import PLACES, fictional_names, load
 from undersigned.ops.integrity import check_log
 from undersigned.petitions import services as petitions
 from undersigned.petitions.management.commands.reconcile import drift
 from undersigned.petitions.models import Petition
-from undersigned.registers.emails import normalise_email
 from undersigned.signing import services as signing
 from undersigned.signing.models import Signature
 from undersigned.tlog import entries

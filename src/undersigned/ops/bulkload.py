@@ -172,10 +172,11 @@ class _Rows:
         role = LETTER_ROLE if self.letter else ""
         show_name = i % 5 != 0
         verified = self.state == Signature.State.VERIFIED
-        salt = None
         payload: dict[str, Any] | None = None
         if verified:
-            payload, salt = ledger.verification_payload(
+            # The salt is dropped: signing seals it away at the decision, and no
+            # receipt key exists for a made-up person to seal the opening to.
+            payload, _ = ledger.verification_payload(
                 self.petition,
                 self.version,
                 self.now,
@@ -192,7 +193,9 @@ class _Rows:
             # A verified row looks as signing leaves it once decided (signing/custody.py):
             # no address, and a name only if shown. A made-up person has nothing to
             # seal to the custody key, so no box is written.
-            "full_name": self.sealed_names[i % len(self.names)] if show_name or not verified else "",
+            "full_name": (
+                self.sealed_names[i % len(self.names)] if show_name or not verified else ""
+            ),
             "email": "" if verified else crypto.encrypt(email, self.email_purpose),
             "email_hash": self.email_hash(email),
             "show_name": show_name,

@@ -81,6 +81,9 @@ class AddUniqueConstraintSafely(operations.AddConstraint):
     table takes writes. Use in a migration with atomic = False.
     """
 
+    constraint: models.BaseConstraint
+    model_name: str
+
     def database_forwards(
         self,
         app_label: str,
@@ -105,7 +108,8 @@ class AddUniqueConstraintSafely(operations.AddConstraint):
             )
 
     def describe(self) -> str:
-        return f"Create constraint {self.constraint.name} on {self.model_name} without blocking writes"
+        name = self.constraint.name
+        return f"Create constraint {name} on {self.model_name} without blocking writes"
 
 
 def _field_is_risky(field: models.Field[Any, Any]) -> str | None:

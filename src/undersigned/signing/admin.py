@@ -38,5 +38,5 @@ class SignatureAdmin(admin.ModelAdmin[Signature]):
     @admin.display(description="shown publicly as")
     def shown_as(self, signature: Signature) -> str:
         if signature.state == Signature.State.VERIFIED and signature.show_name:
-            return signature.full_name
+            return str(signature.full_name)
         return "—"
