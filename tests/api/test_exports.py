@@ -163,7 +163,7 @@ def test_the_exports_are_pinned_byte_for_byte(
     response = client.get(f"/p/{petition.slug}/signatories.csv")
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == (
-        f'attachment; filename="{petition.slug}-signatories.csv-log9"'
+        f'attachment; filename="{petition.slug}-signatories-log9.csv"'
     )
     assert response["X-Log-Checkpoint-Size"] == "9"
     assert response["Cache-Control"] == "public, max-age=60"
@@ -190,7 +190,7 @@ def test_the_exports_are_pinned_byte_for_byte(
     response = client.get(f"/p/{petition.slug}/signatories.json")
     assert response["Content-Type"] == "application/json"
     assert response["Content-Disposition"] == (
-        f'attachment; filename="{petition.slug}-signatories.json-log9"'
+        f'attachment; filename="{petition.slug}-signatories-log9.json"'
     )
     assert body(response) == json_body
 

@@ -196,10 +196,11 @@ def _petition_and_checkpoint(slug: str) -> tuple[Petition, SignedCheckpoint | No
 
 
 def _stamp(
-    response: StreamingHttpResponse, checkpoint: SignedCheckpoint | None, filename: str
+    response: StreamingHttpResponse, checkpoint: SignedCheckpoint | None, name: str, suffix: str
 ) -> StreamingHttpResponse:
     size = checkpoint.size if checkpoint else 0
-    response["Content-Disposition"] = f'attachment; filename="{filename}-log{size}"'
+    # The log size before the extension, so the file opens by double-click.
+    response["Content-Disposition"] = f'attachment; filename="{name}-log{size}.{suffix}"'
     response["X-Log-Checkpoint-Size"] = str(size)
     response["Access-Control-Allow-Origin"] = "*"
     response["Access-Control-Expose-Headers"] = "X-Log-Checkpoint-Size"
@@ -214,7 +215,7 @@ def signatories_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
         csv_chunks(signatory_batches(petition, size)), content_type="text/csv; charset=utf-8"
     )
-    return _stamp(response, checkpoint, f"{petition.slug}-signatories.csv")
+    return _stamp(response, checkpoint, f"{petition.slug}-signatories", "csv")
 
 
 @require_GET
@@ -233,4 +234,4 @@ def signatories_json(request: HttpRequest, slug: str) -> StreamingHttpResponse:
         yield "\n]}\n"
 
     response = StreamingHttpResponse(chunks(), content_type="application/json")
-    return _stamp(response, checkpoint, f"{petition.slug}-signatories.json")
+    return _stamp(response, checkpoint, f"{petition.slug}-signatories", "json")
