@@ -61,6 +61,7 @@ def pages(
         "withdraw": withdraw_link,
         "bad link": "/confirm/nonsense/",
         "log": "/log/",
+        "log of a petition": f"/log/?petition={petition.slug}",
         "check receipt": "/log/check-receipt/",
         "my data": "/my-data/",
         "login": "/accounts/login/",

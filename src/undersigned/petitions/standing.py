@@ -217,7 +217,13 @@ def _publish(petition_id: int, standing: Standing, *, lower: bool = False) -> No
     """Raise the petition's mark to this standing (or set it, `lower`, after a reset)."""
     q = connection.ops.quote_name
     changes, size = standing.order
-    values = [changes, size, standing.read_at, standing.to_json(), petition_id]
+    values: list[int | float | str] = [
+        changes,
+        size,
+        standing.read_at,
+        standing.to_json(),
+        petition_id,
+    ]
     sql = (
         f"UPDATE {q(CountMark._meta.db_table)} SET {q('changes')} = %s, "  # noqa: S608  # nosec B608
         f"{q('log_size')} = %s, {q('read_at')} = %s, {q('counts')} = %s "
