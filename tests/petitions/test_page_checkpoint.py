@@ -47,6 +47,7 @@ def test_the_page_names_the_checkpoint_its_count_agrees_with(
     integrate()
     said = agreement(page(client, petition))
     assert said.startswith("The public log agrees: its checkpoint of 2 entries, signed ")
+    assert "counts 1 too." in said
     assert f'href="/log/?petition={petition.slug}"' in said
     # A signature verified since: the live count runs ahead, and the page says
     # what the checkpoint counts.
