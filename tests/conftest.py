@@ -123,6 +123,20 @@ def ledger_state(settings: Any, tmp_path: Any) -> Any:
     return settings.LEDGER_STATE_FILE
 
 
+@pytest.fixture(autouse=True)
+def no_witnesses(settings: Any, tmp_path: Any) -> None:
+    """No witness is asked to cosign unless a test configures one (tests/ledger/test_witnessing.py).
+
+    A developer's `make demo` leaves its witness in var/demo-witnesses, which
+    settings read outside production; the tests' checkpoints are not for it,
+    and a test that runs `undersigned demo` makes its witness in its own directory.
+    """
+    settings.LEDGER_WITNESSES = ()
+    settings.LEDGER_WITNESS_QUORUM = 0
+    settings.DEMO_WITNESSES_FILE = tmp_path / "demo-witnesses"
+    settings.DEMO_WITNESS_DIR = tmp_path / "demo-witness"
+
+
 # One custody key for the whole run: the site's, as an operator would set it.
 # The private half is the moderators'; tests that play a moderator open with it.
 CUSTODY_IDENTITY, CUSTODY_RECIPIENT = custody.new_identity()

@@ -308,6 +308,8 @@ READY_MAIL_LAG_SECONDS = env_int("READY_MAIL_LAG_SECONDS", 900)
 READY_LOG_LAG_SECONDS = env_int("READY_LOG_LAG_SECONDS", 300)
 # ... and, on SQLite, when the database's disk has less than this free.
 READY_DISK_FREE_MB = env_int("READY_DISK_FREE_MB", 100)
+# How long the latest checkpoint may lack its witness quorum before /readyz fails.
+READY_WITNESS_LAG_SECONDS = env_int("READY_WITNESS_LAG_SECONDS", 600)
 # Anyone sees whether /readyz passes; its detail (queued mail, unsigned log
 # events) moves as people sign, so only monitoring holding this token sees it
 # (`Authorization: Bearer <token>`). Unset: nobody does.
@@ -422,6 +424,35 @@ LEDGER_SIGNER_KEY_FILE = Path(os.environ.get("LEDGER_SIGNER_KEY_FILE", DATA_DIR 
 # The last checkpoint this server signed, kept outside the database so that a
 # restored database cannot make it sign a fork.
 LEDGER_STATE_FILE = Path(os.environ.get("LEDGER_STATE_FILE", DATA_DIR / "ledger-state.json"))
+
+# Witnesses that cosign each checkpoint (c2sp.org/tlog-witness), and how many of
+# them a reader must see (docs/operating.md, "Witnesses"). One witness per line
+# or ';'-separated: "<name> <verifier key> <submission URL>". Outside
+# production, with LEDGER_WITNESSES unset, the demo's witness is read from
+# DATA_DIR/demo-witnesses, which `undersigned demo` writes.
+from undersigned.ledger.witness_config import parse_quorum, parse_witnesses  # noqa: E402
+
+DEMO_WITNESSES_FILE = DATA_DIR / "demo-witnesses"
+# The demo witness's key and state (started by `serve --with-worker` outside production).
+DEMO_WITNESS_DIR = DATA_DIR / "demo-witness"
+_witnesses = os.environ.get("LEDGER_WITNESSES")
+_witnesses_setting = "LEDGER_WITNESSES"
+if _witnesses is None and not PRODUCTION and DEMO_WITNESSES_FILE.exists():
+    _witnesses = DEMO_WITNESSES_FILE.read_text(encoding="utf-8")
+    _witnesses_setting = str(DEMO_WITNESSES_FILE)
+LEDGER_WITNESSES = parse_witnesses(_witnesses or "", _witnesses_setting)
+LEDGER_WITNESS_QUORUM = parse_quorum(
+    os.environ.get("LEDGER_WITNESS_QUORUM", ""), len(LEDGER_WITNESSES)
+)
+# Seconds a witness may take to answer one request; a slower one is retried later.
+try:
+    LEDGER_WITNESS_TIMEOUT = float(os.environ.get("LEDGER_WITNESS_TIMEOUT", "") or 5)
+except ValueError:
+    LEDGER_WITNESS_TIMEOUT = 0.0
+if not 0 < LEDGER_WITNESS_TIMEOUT <= 120:
+    raise ImproperlyConfigured(
+        "LEDGER_WITNESS_TIMEOUT must be a number of seconds, above 0 and at most 120"
+    )
 
 # Abuse handling (see docs/security.md). Limits are "count/seconds"; 0/… disables one.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

@@ -9,6 +9,7 @@ from undersigned.accounts import views as accounts
 from undersigned.api import exports
 from undersigned.api.views import api
 from undersigned.ledger import views as ledger
+from undersigned.ledger import witness_views as witnessed
 from undersigned.moderation import views as moderation
 from undersigned.ops import views as ops
 from undersigned.petitions import organiser_views as organiser
@@ -48,19 +49,20 @@ urlpatterns = [
     path("dashboard/<slug:slug>/<str:action>/", organiser.change_status, name="petition-status"),
     path("moderation/", moderation.queue, name="moderation-queue"),
     path("moderation/<int:signature_id>/", moderation.review, name="moderation-review"),
+    path(
+        "moderation/custody/<slug:slug>.jsonl",
+        moderation.custody_export,
+        name="moderation-custody-export",
+    ),
     path("moderation/sources/", abuse.sources, name="abuse-sources"),
     path("moderation/sources/invalidate/", abuse.invalidate, name="abuse-invalidate"),
     path("moderation/bulk/<int:action_id>/undo/", abuse.revert, name="abuse-revert"),
     path("moderation/blocklist/", abuse.blocked, name="abuse-blocklist"),
     path("moderation/blocklist/add/", abuse.block, name="abuse-block"),
     path("moderation/blocklist/<int:entry_id>/remove/", abuse.unblock, name="abuse-unblock"),
-    path(
-        "moderation/custody/<slug:slug>.jsonl",
-        moderation.custody_export,
-        name="moderation-custody-export",
-    ),
     path("log/", ledger.checkpoint_history, name="log"),
-    path("log/checkpoint", ledger.checkpoint, name="log-checkpoint"),
+    path("log/checkpoint", witnessed.checkpoint, name="log-checkpoint"),
+    path("log/policy", witnessed.policy, name="log-policy"),
     path("log/key", ledger.key, name="log-key"),
     re_path(r"^log/tile/(?P<path>[0-9a-z./x]{1,200})$", ledger.tile, name="log-tile"),
     path("log/proof/inclusion", ledger.inclusion_proof, name="log-inclusion"),
@@ -70,6 +72,9 @@ urlpatterns = [
     path("my-data/", privacy.ask, name="my-data"),
     path("my-data/<str:token>/", privacy.held, name="my-data-held"),
     path("receipt/<str:receipt_key>.json", ledger.receipt_json, name="receipt-json"),
+    path(
+        "receipt/<str:receipt_key>.tlog-proof", witnessed.receipt_proof, name="receipt-tlog-proof"
+    ),
     # set_language: the header's language switch posts here.
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("undersigned.sharing.urls")),  # badge, embed, preview image, QR code

@@ -53,7 +53,7 @@ def test_readyz_is_ready_on_a_fresh_site(monitoring: Client) -> None:
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "cache", "mail", "log"}
+    assert set(body["checks"]) == {"database", "cache", "mail", "log", "witnesses"}
     assert body["checks"]["database"]["ok"] is True
     assert body["checks"]["mail"]["unsent"] == 0
     assert body["checks"]["log"]["last_checkpoint_size"] == 0

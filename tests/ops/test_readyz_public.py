@@ -56,7 +56,7 @@ def test_monitoring_reads_the_detail_with_the_token_in_a_header(client: Client) 
     body = response.json()
     assert body["status"] == "ok"
     assert body["checks"]["mail"]["unsent"] == 1
-    assert set(body["checks"]) == {"database", "cache", "mail", "log"}
+    assert set(body["checks"]) == {"database", "cache", "mail", "log", "witnesses"}
 
 
 def test_monitoring_that_cannot_set_headers_gives_the_token_in_the_query(client: Client) -> None:

@@ -94,3 +94,66 @@ class CheckpointCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verified} verified in the latest checkpoint"
+
+
+class Cosignature(models.Model):
+    """A witness's cosignature of a signed checkpoint (c2sp.org/tlog-cosignature).
+
+    Stored only after it verified against the witness's configured key; the
+    checkpoint is served with every one of them appended (/log/checkpoint).
+    """
+
+    checkpoint = models.ForeignKey(
+        SignedCheckpoint, models.CASCADE, related_name="cosignatures"
+    )
+    # The policy-local name the site gave the witness (LEDGER_WITNESSES).
+    witness = models.CharField(max_length=64)
+    # The signed-note key the line is from: a reconfigured key is another signer.
+    key_name = models.CharField(max_length=255)
+    key_id = models.BigIntegerField()
+    # The signature line, as the witness sent it: "— <key name> <base64>\n".
+    line = models.TextField()
+    # The cosignature's own timestamp (POSIX seconds), as the witness signed it.
+    timestamp = models.BigIntegerField()
+    received = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["checkpoint", "key_name", "key_id"], name="cosignature_once_per_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.witness} cosigned checkpoint {self.checkpoint_id}"
+
+
+class WitnessStatus(models.Model):
+    """What the worker knows of one witness: the size it cosigned, its answers, its backoff.
+
+    Written by the worker outside any transaction that sequences or signs, and
+    read by /readyz. Counters only go up; they count requests, never people.
+    """
+
+    name = models.CharField(max_length=64, primary_key=True)
+    # The tree size this witness last cosigned, as far as the site knows (the
+    # "old" of the next request; a 409 corrects it).
+    size = models.BigIntegerField(default=0)
+    cosigned = models.BigIntegerField(default=0)
+    conflicts = models.BigIntegerField(default=0)  # 409: the witness was at another size
+    bad_requests = models.BigIntegerField(default=0)  # 400
+    refused = models.BigIntegerField(default=0)  # 403: our signature was not accepted
+    unknown_log = models.BigIntegerField(default=0)  # 404: the witness does not follow us
+    inconsistent = models.BigIntegerField(default=0)  # 422: our proof did not verify for it
+    timeouts = models.BigIntegerField(default=0)
+    unreachable = models.BigIntegerField(default=0)  # no connection, or it broke
+    bad_responses = models.BigIntegerField(default=0)  # a 200 without a valid cosignature
+    other_errors = models.BigIntegerField(default=0)  # any other status (5xx, ...)
+    consecutive_failures = models.IntegerField(default=0)
+    next_attempt = models.DateTimeField(null=True, blank=True)
+    last_success = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"witness {self.name} at size {self.size}"

@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from undersigned.core import crypto
-from undersigned.ledger import receipts
+from undersigned.ledger import cosigning, receipts
 from undersigned.ledger.keys import signer
 from undersigned.ledger.models import CheckpointCount, LogEntry, SignedCheckpoint
 from undersigned.ledger.services import OPENING_PURPOSE, DbHashReader, latest_checkpoint
@@ -41,14 +42,6 @@ def _bad(message: str) -> JsonResponse:
 def _size() -> int:
     latest = latest_checkpoint()
     return latest.size if latest else 0
-
-
-@require_GET
-def checkpoint(request: HttpRequest) -> HttpResponse:
-    latest = latest_checkpoint()
-    if latest is None:
-        return _text("no checkpoint has been signed yet\n", "no-store", status=404)
-    return _text(latest.note, "public, max-age=2")
 
 
 @require_GET
@@ -158,15 +151,16 @@ def _receipt_for(raw_key: str) -> tuple[LogEntry, dict[str, Any] | None]:
     )
     if entry is None:
         raise Http404("no such receipt")
-    latest = latest_checkpoint()
-    if entry.index is None or latest is None or latest.size <= entry.index:
+    # The newest checkpoint holding it that has its witnesses' cosignatures, if any has.
+    chosen = cosigning.checkpoint_for_proof(entry.index) if entry.index is not None else None
+    if entry.index is None or chosen is None:
         return entry, None  # not yet in a signed checkpoint: the worker adds it within seconds
     salt, opening = _opening(entry, raw_key)
     receipt = receipts.build(
         index=entry.index,
         entry=bytes(entry.data or b""),
-        proof=merkle.prove_record(latest.size, entry.index, DbHashReader()),
-        checkpoint_note=latest.note,
+        proof=merkle.prove_record(chosen.size, entry.index, DbHashReader()),
+        checkpoint_note=cosigning.cosigned_note(chosen),
         verifier_key=signer().verifier_key(),
         salt=salt,
         signer=opening,
@@ -342,9 +336,17 @@ def log_page(request: HttpRequest) -> HttpResponse:
     """
     latest = latest_checkpoint()
     size = latest.size if latest else 0
+    checkpoints = list(
+        SignedCheckpoint.objects.order_by("-size").prefetch_related("cosignatures")[:10]
+    )
+    for shown in checkpoints:
+        shown.witnessed = cosigning.witnessing(shown)  # type: ignore[attr-defined]
     context: dict[str, Any] = {
         "checkpoint": latest,
-        "checkpoints": SignedCheckpoint.objects.order_by("-size")[:10],
+        "checkpoints": checkpoints,
+        "witnesses": cosigning.witnesses(),
+        "quorum": settings.LEDGER_WITNESS_QUORUM,
+        "witnessed": checkpoints[0].witnessed if checkpoints else None,  # type: ignore[attr-defined]
         "verifier_key": signer().verifier_key(),
         "lines": [],
         "problem": "",

@@ -18,7 +18,8 @@ from django.db import DatabaseError, connection
 from django.db.models import Min
 from django.utils import timezone
 
-from undersigned.ledger.models import LogEntry, SignedCheckpoint
+from undersigned.ledger import cosigning
+from undersigned.ledger.models import LogEntry, SignedCheckpoint, WitnessStatus
 from undersigned.outbox.models import OutgoingMail
 
 Result = dict[str, Any]
@@ -111,11 +112,67 @@ def check_cache() -> Result:
     return {"ok": True, "shared": backends, "ms": round((time.monotonic() - started) * 1000, 1)}
 
 
+_FAILURE_COLUMNS = {
+    "400": "bad_requests",
+    "403": "refused",
+    "404": "unknown_log",
+    "409": "conflicts",
+    "422": "inconsistent",
+    "timeout": "timeouts",
+    "unreachable": "unreachable",
+    "bad_response": "bad_responses",
+    "other": "other_errors",
+}
+
+
+def check_witnesses() -> Result:
+    """Witness cosigning: each witness's answers so far, and the latest checkpoint's quorum.
+
+    A witness's trouble costs only its cosignature, so this fails only when
+    the latest checkpoint has lacked the quorum for READY_WITNESS_LAG_SECONDS:
+    readers who require the quorum then cannot accept it.
+    """
+    configured = cosigning.witnesses()
+    if not configured:
+        return {"ok": True, "configured": 0}
+    now = timezone.now()
+    latest = SignedCheckpoint.objects.order_by("-size").first()
+    rows = WitnessStatus.objects.filter(name__in=[w.name for w in configured])
+    statuses = {s.name: s for s in rows}
+    seen = cosigning.witnessing(latest) if latest is not None else None
+    detail: dict[str, Result] = {}
+    for w in configured:
+        status = statuses.get(w.name) or WitnessStatus(name=w.name)
+        detail[w.name] = {
+            "cosigned_latest": seen is not None and w.name in seen.signed,
+            "cosigned_size": status.size,
+            "cosigned": status.cosigned,
+            "failures": {k: getattr(status, c) for k, c in _FAILURE_COLUMNS.items()},
+            "consecutive_failures": status.consecutive_failures,
+            "last_error": status.last_error,
+            "last_error_age_seconds": _age(status.last_error_at, now),
+            "last_success_age_seconds": _age(status.last_success, now),
+        }
+    age = _age(latest.created if latest else None, now)
+    met = seen is None or seen.satisfied
+    limit = settings.READY_WITNESS_LAG_SECONDS
+    return {
+        "ok": met or age is None or age <= limit,
+        "configured": len(configured),
+        "quorum": settings.LEDGER_WITNESS_QUORUM,
+        "latest_checkpoint_size": latest.size if latest else 0,
+        "latest_quorum_met": met,
+        "limit_seconds": limit,
+        "witnesses": detail,
+    }
+
+
 CHECKS: dict[str, Callable[[], Result]] = {
     "database": check_database,
     "cache": check_cache,
     "mail": check_mail,
     "log": check_log,
+    "witnesses": check_witnesses,
 }
 
 

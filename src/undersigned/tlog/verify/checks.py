@@ -29,10 +29,12 @@ from undersigned.tlog.merkle import (
     stored_hash_index,
 )
 from undersigned.tlog.note import NoteError, Verifier, open_note
+from undersigned.tlog.policy import Policy, PolicyError, QuorumResult
 from undersigned.tlog.verify.errors import (
     EXIT_CONTENT,
     EXIT_COUNT,
     EXIT_FORK,
+    EXIT_QUORUM,
     EXIT_ROLLBACK,
     EXIT_SIGNATURE,
     EXIT_USAGE,
@@ -48,7 +50,7 @@ from undersigned.tlog.verify.fetch import (
     get,
     no_progress,
 )
-from undersigned.tlog.verify.report import PetitionReport, Report
+from undersigned.tlog.verify.report import PetitionReport, Report, Witnesses
 from undersigned.tlog.verify.state import default_state_path, load_state, write_state
 
 # How many times the API counts are read again when they differ from the log's
@@ -75,6 +77,37 @@ def _fetch_checkpoint(fetcher: Fetcher, verifier: Verifier) -> tuple[str, Checkp
         )
     # open_note checked the UTF-8, so this round trip is exact.
     return signed.decode("utf-8"), checkpoint
+
+
+def check_quorum(signed: str, policy: Policy, verifier: Verifier) -> QuorumResult:
+    """Check a checkpoint's cosignatures against the reader's policy.
+
+    A cosignature from a witness of the policy that does not verify rejects
+    the checkpoint (a signature failure); too few valid ones is for the caller
+    to judge (``satisfied``). The log's key counts as a log of the policy even
+    when the policy lists none.
+    """
+    known = {(log.verifier.name, log.verifier.key_id) for log in policy.logs}
+    extra = [] if (verifier.name, verifier.key_id) in known else [verifier]
+    try:
+        return policy.check(signed, extra_logs=extra)
+    except PolicyError as exc:
+        raise VerifyError(EXIT_SIGNATURE, f"checkpoint rejected by the policy: {exc}") from None
+
+
+def witnesses_of(result: QuorumResult) -> Witnesses:
+    return Witnesses(result.signed, result.missing, result.quorum, result.satisfied)
+
+
+def quorum_failure(result: QuorumResult, attempts: int) -> VerifyError:
+    tries = f" (after {attempts} attempts)" if attempts > 1 else ""
+    missing = ", ".join(result.missing) or "none"
+    return VerifyError(
+        EXIT_QUORUM,
+        f"checkpoint {result.checkpoint.size} {result.describe()}{tries}; missing: "
+        f"{missing}. A checkpoint without the quorum may be a split view: another "
+        "history shown to you than to others",
+    )
 
 
 def _check_consistent(
@@ -327,13 +360,18 @@ def verify(
     retries: int = API_RETRIES,
     retry_pause: float = 2.0,
     progress: Progress = no_progress,
+    policy: Policy | None = None,
 ) -> Report:
     """Run every check (see the module docstring) and return what was verified.
 
     ``state_path`` None uses :func:`default_state_path`. The state file is
     written only when everything passed. ``progress`` is told (stage, done,
     total) as entries and tiles are fetched and hashed, e.g. a
-    :class:`ProgressLine`. Raises :class:`VerifyError`.
+    :class:`ProgressLine`. With a ``policy`` (c2sp.org/tlog-policy), the
+    checkpoint must carry its witness quorum: a checkpoint is published
+    before witnesses cosign it, so one short of the quorum is fetched again
+    (``retries`` times, ``retry_pause`` apart) before it is refused.
+    Raises :class:`VerifyError`.
     """
     if isinstance(verifier_key, Verifier):
         verifier = verifier_key
@@ -351,9 +389,20 @@ def verify(
     counts: dict[str, log_entries.PetitionCount] = {}
     found: list[bytes] = []
     api: dict[str, ApiCount] = {}
+    witnessed: QuorumResult | None = None
+    quorum_attempt = 0
     while True:
         attempt += 1
         signed, checkpoint = _fetch_checkpoint(cached, verifier)
+        if policy is not None:
+            witnessed = check_quorum(signed, policy, verifier)
+            if not witnessed.satisfied:
+                quorum_attempt += 1
+                if quorum_attempt > retries:
+                    raise quorum_failure(witnessed, quorum_attempt)
+                attempt -= 1  # waiting for cosignatures is not a count attempt
+                time.sleep(retry_pause)
+                continue
         if state is not None:
             _check_consistent(
                 cached, state.size, state.root, checkpoint, f"you accepted before (state in {path})"
@@ -417,6 +466,7 @@ def verify(
         state_path=path,
         api_checked=check_api,
         attempts=attempt,
+        witnesses=witnesses_of(witnessed) if witnessed is not None else None,
     )
     write_state(path, report)
     return report

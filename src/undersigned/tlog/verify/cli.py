@@ -11,15 +11,18 @@ import json
 import shutil
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final, NoReturn, TextIO
 
+from undersigned.tlog.policy import Policy, PolicyError
 from undersigned.tlog.verify.checks import verify
 from undersigned.tlog.verify.errors import (
     EXIT_CONTENT,
     EXIT_COUNT,
     EXIT_FORK,
+    EXIT_QUORUM,
     EXIT_ROLLBACK,
     EXIT_SIGNATURE,
     EXIT_USAGE,
@@ -27,7 +30,14 @@ from undersigned.tlog.verify.errors import (
     VerifyError,
     reason,
 )
-from undersigned.tlog.verify.fetch import DEFAULT_TIMEOUT, Fetcher, FetchError, HttpFetcher
+from undersigned.tlog.verify.fetch import (
+    DEFAULT_TIMEOUT,
+    USER_AGENT,
+    Fetcher,
+    FetchError,
+    HttpFetcher,
+)
+from undersigned.tlog.verify.receipt import ReceiptReport, check_receipt, policy_of_key
 from undersigned.tlog.verify.report import PetitionReport, Report
 from undersigned.tlog.verify.state import default_state_path
 
@@ -35,6 +45,7 @@ __all__ = [
     "EXIT_CONTENT",
     "EXIT_COUNT",
     "EXIT_FORK",
+    "EXIT_QUORUM",
     "EXIT_ROLLBACK",
     "EXIT_SIGNATURE",
     "EXIT_USAGE",
@@ -44,8 +55,10 @@ __all__ = [
     "HttpFetcher",
     "PetitionReport",
     "ProgressLine",
+    "ReceiptReport",
     "Report",
     "VerifyError",
+    "check_receipt",
     "default_state_path",
     "main",
     "verify",
@@ -61,10 +74,13 @@ exit codes:
   5  the log's entries or tiles do not match the signed checkpoint,
      or an entry is malformed or breaks the counting rules
   6  a petition's verified count in the API differs from the log's
+  7  the checkpoint (or receipt) lacks the witness quorum of the --policy:
+     a split view is not excluded
 """
 
 # Read when main() runs, so tests can shorten it.
 RETRY_PAUSE = 2.0
+MAX_POLICY_BYTES: Final = 1 << 20
 
 
 class ProgressLine:
@@ -151,6 +167,16 @@ in a state file).
 Get the verifier key from somewhere other than the site you are checking
 (it is also served at URL/log/key, but a site could lie about its own key).
 
+With --policy (a c2sp.org/tlog-policy file: the log's key, the witnesses you
+trust and how many must cosign), a checkpoint is accepted only with that quorum
+of witness cosignatures, and the witnesses that signed are reported. Without
+it, nothing excludes a split view: the site could show you one history and
+others another. Take the policy from somewhere other than the site (it serves
+its own at URL/log/policy, to compare with).
+
+--receipt checks a signer's .tlog-proof receipt offline, against the policy
+alone: no URL, no network.
+
 On a terminal, one line on standard error shows the progress and an ETA while
 the log is fetched and hashed; piped, or with --json, only the result is printed.
 """
@@ -163,6 +189,8 @@ examples:
   undersigned verify https://petitions.example.org/ --key @log.vkey --json
   undersigned verify https://petitions.example.org/ --key @log.vkey \\
       --no-api --state ./petitions-state.json
+  undersigned verify https://petitions.example.org/ --policy ./petitions.policy
+  undersigned verify --receipt receipt-12.tlog-proof --policy ./petitions.policy
 
 """
     + EXIT_CODES_HELP
@@ -186,12 +214,25 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("url", metavar="URL", help="the site's base URL, e.g. https://host/")
+    parser.add_argument(
+        "url", metavar="URL", nargs="?", help="the site's base URL, e.g. https://host/"
+    )
     parser.add_argument(
         "--key",
-        required=True,
         metavar="VKEY",
-        help="the log's verifier key (name+id+key), or @FILE to read it from FILE",
+        help="the log's verifier key (name+id+key), or @FILE to read it from FILE; "
+        "optional with a --policy that names one log",
+    )
+    parser.add_argument(
+        "--policy",
+        metavar="FILE|URL",
+        help="a c2sp.org/tlog-policy file (or its http(s) URL): refuse a checkpoint "
+        "without its witness quorum",
+    )
+    parser.add_argument(
+        "--receipt",
+        metavar="FILE",
+        help="check a .tlog-proof receipt offline against --policy (no URL needed)",
     )
     parser.add_argument(
         "--state",
@@ -226,6 +267,36 @@ def _read_key(value: str) -> str:
         raise VerifyError(EXIT_USAGE, f"--key: cannot read {value[1:]}: {reason(exc)}") from None
 
 
+def _read_policy(value: str, timeout: float) -> Policy:
+    """Read a tlog-policy from a file (``FILE`` or ``@FILE``) or an http(s) URL."""
+    source = value[1:] if value.startswith("@") else value
+    try:
+        if source.startswith(("http://", "https://")):
+            request = urllib.request.Request(source, headers={"User-Agent": USER_AGENT})  # noqa: S310
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310  # nosec B310
+                data: bytes = response.read(MAX_POLICY_BYTES + 1)
+        else:
+            data = Path(source).read_bytes()
+    except (OSError, ValueError) as exc:
+        raise VerifyError(EXIT_USAGE, f"--policy: cannot read {source}: {reason(exc)}") from None
+    if len(data) > MAX_POLICY_BYTES:
+        raise VerifyError(EXIT_USAGE, f"--policy: {source} is larger than any policy")
+    try:
+        return Policy.parse(data)
+    except PolicyError as exc:
+        raise VerifyError(EXIT_USAGE, f"--policy: {source}: {exc}") from None
+
+
+def _log_key(args: argparse.Namespace, policy: Policy | None) -> str:
+    if args.key:
+        return _read_key(args.key)
+    if policy is not None and len(policy.logs) == 1:
+        return policy.logs[0].vkey
+    if policy is not None and policy.logs:
+        raise _UsageError("the policy names several logs: say which with --key")
+    raise _UsageError("--key is required (or a --policy that names the log)")
+
+
 def _fail(code: int, message: str, as_json: bool) -> int:
     print(f"verify: {message}", file=sys.stderr)
     if as_json:
@@ -241,19 +312,28 @@ def main(argv: list[str]) -> int:
         as_json = bool(args.json)
         if args.timeout <= 0:
             raise _UsageError("--timeout must be positive")
+        policy = _read_policy(args.policy, args.timeout) if args.policy else None
+        if args.receipt:
+            if args.url:
+                raise _UsageError("--receipt is checked offline: give no URL")
+            return _receipt(args, policy, as_json)
+        if not args.url:
+            raise _UsageError("the site's URL is required (or --receipt FILE)")
         try:
             fetcher = HttpFetcher(args.url, timeout=args.timeout)
         except ValueError as exc:
             raise _UsageError(str(exc)) from None
+        key = _log_key(args, policy)
         line = ProgressLine(enabled=False if as_json else None)
         try:
             report = verify(
                 fetcher,
-                _read_key(args.key),
+                key,
                 Path(args.state).expanduser() if args.state else None,
                 check_api=not args.no_api,
                 retry_pause=RETRY_PAUSE,
                 progress=line,
+                policy=policy,
             )
         finally:
             line.clear()  # before any message, which then starts on a clean line
@@ -266,6 +346,26 @@ def main(argv: list[str]) -> int:
         return 130
     except Exception as exc:  # never a traceback: say what broke, in one line
         return _fail(EXIT_USAGE, f"internal error: {type(exc).__name__}: {exc}", as_json)
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        print(report.summary())
+    return OK
+
+
+def _receipt(args: argparse.Namespace, policy: Policy | None, as_json: bool) -> int:
+    """``--receipt FILE``: check a .tlog-proof offline, against the policy (or bare --key)."""
+    if policy is None:
+        if not args.key:
+            raise _UsageError("--receipt needs --policy (or at least the log's --key)")
+        policy = policy_of_key(_read_key(args.key))
+    try:
+        data = Path(args.receipt).read_bytes()
+    except OSError as exc:
+        raise VerifyError(
+            EXIT_USAGE, f"--receipt: cannot read {args.receipt}: {reason(exc)}"
+        ) from None
+    report = check_receipt(data, policy)
     if as_json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
     else:

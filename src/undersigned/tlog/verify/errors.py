@@ -11,6 +11,8 @@ EXIT_ROLLBACK: Final = 3
 EXIT_FORK: Final = 4
 EXIT_CONTENT: Final = 5
 EXIT_COUNT: Final = 6
+# The checkpoint lacks the witness quorum of the reader's policy (--policy).
+EXIT_QUORUM: Final = 7
 
 
 class VerifyError(Exception):

@@ -6,7 +6,7 @@ import base64
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,8 @@ class Report:
     api_checked: bool
     attempts: int = 1
     checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # With --policy: which witnesses cosigned the checkpoint; None without a policy.
+    witnesses: Witnesses | None = None
 
     @property
     def root_b64(self) -> str:
@@ -60,6 +62,8 @@ class Report:
             "attempts": self.attempts,
             "checked_at": format_time(self.checked_at),
             "petitions": {p.slug: p.as_dict() for p in self.petitions},
+            "witnesses": self.witnesses.as_dict() if self.witnesses is not None else None,
+            "split_view_excluded": self.witnesses is not None and self.witnesses.quorum != "none",
         }
 
     def summary(self) -> str:
@@ -87,8 +91,46 @@ class Report:
                 elif p.api_verified is not None:
                     counted += f" = {p.api_verified} (API)"
                 lines.append(f"  {p.slug:<{width}}  {counted}")
+        lines.append(witness_line(self.witnesses))
         lines.append("all checks passed")
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Witnesses:
+    """What checking the checkpoint against a tlog-policy found (``--policy``)."""
+
+    signed: tuple[str, ...]  # the policy's names of the witnesses whose cosignature verified
+    missing: tuple[str, ...]
+    quorum: str
+    satisfied: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "signed": list(self.signed),
+            "missing": list(self.missing),
+            "quorum": self.quorum,
+            "satisfied": self.satisfied,
+        }
+
+
+NO_POLICY: Final = (
+    "witnesses: not checked (no --policy): a split view, another history of this log "
+    "shown to other readers, is not excluded"
+)
+
+
+def witness_line(witnesses: Witnesses | None) -> str:
+    """The summary's line about witnesses: who cosigned, or that nobody was asked to."""
+    if witnesses is None:
+        return NO_POLICY
+    signed = ", ".join(witnesses.signed) or "no witness"
+    if witnesses.quorum == "none":
+        return (
+            f"witnesses: cosigned by {signed}; the policy's quorum is 'none', so a split "
+            "view is not excluded"
+        )
+    return f"witnesses: cosigned by {signed}; meets the policy's quorum {witnesses.quorum!r}"
 
 
 def format_time(moment: datetime) -> str:

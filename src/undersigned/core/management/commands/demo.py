@@ -14,6 +14,7 @@ from django.utils import timezone
 from undersigned.accounts.services import mark_confirmed
 from undersigned.core import custody, demo_data
 from undersigned.core.management.base import ExamplesCommand
+from undersigned.ledger import demo_witness
 from undersigned.outbox.models import OutgoingMail
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition, TextVersion
@@ -56,7 +57,8 @@ def _csv(people: list[dict[str, str]]) -> bytes:
 class Command(ExamplesCommand):
     help = """Load the demo: an open letter of municipal deputies with a register of 200
 fictional deputies, 18 verified founders and a review queue with spelling variants, plus a
-public petition anyone may sign. Safe to run again: it only resets the demo logins.
+public petition anyone may sign, and a witness on loopback to cosign the log (unless
+LEDGER_WITNESSES is set). Safe to run again: it only resets the demo logins.
 
 examples:
   undersigned demo
@@ -74,6 +76,7 @@ examples:
             with transaction.atomic():
                 self.load()
         passwords = self.reset_logins()
+        witnessed = demo_witness.prepare()
         if options["quiet"]:
             for name in ("moderator", "organiser", "admin"):
                 self.stdout.write(f"{name} {passwords[name]}")
@@ -91,7 +94,19 @@ Undersigned demo
   public log       {site}/log/
   check the count  .venv/bin/undersigned verify {site}/ --key "$(curl -s {site}/log/key)"
   mail goes to     {outbox or settings.EMAIL_FILE_PATH}
-{self.keys_note()}{self.custody_note()}""")
+{self.witness_note(witnessed)}{self.keys_note()}{self.custody_note()}""")
+
+    def witness_note(self, line: str | None) -> str:
+        if line is None:
+            return ""
+        site, listen = settings.SITE_URL, demo_witness.listen_address()
+        return (
+            f"  witness          one witness on http://{listen}/, the demo's\n"
+            "                   quorum, cosigns each checkpoint (serve --with-worker starts it);\n"
+            f"                   its key and state are in {demo_witness.data_dir()}\n"
+            f"  require it       curl -s {site}/log/policy > demo.policy &&\n"
+            f"                   .venv/bin/undersigned verify {site}/ --policy demo.policy\n"
+        )
 
     def custody_note(self) -> str:
         letter = Petition.objects.filter(slug=LETTER_SLUG).first()

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 
 from undersigned.core.management.base import ExamplesCommand
+from undersigned.ledger import demo_witness
 
 
 class Command(ExamplesCommand):
@@ -17,7 +18,10 @@ class Command(ExamplesCommand):
 examples:
   undersigned serve                          # 127.0.0.1:8000
   undersigned serve --bind 0.0.0.0:8000 --workers 4
-  undersigned serve --with-worker            # also run `undersigned worker` (single box, demo)"""
+  undersigned serve --with-worker            # also run `undersigned worker` (single box, demo)
+
+With --with-worker outside production, the demo's witness (prepared by
+`undersigned demo`, see DATA_DIR/demo-witnesses) is started too."""
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000", help="address:port to listen on")
@@ -45,6 +49,12 @@ examples:
     def handle(self, *args: Any, **options: Any) -> None:
         children: list[subprocess.Popen[bytes]] = []
         if options["with_worker"]:
+            # The demo's witness first (made by `undersigned demo`; never in
+            # production), so the worker's first checkpoint finds it listening.
+            witness = demo_witness.start()
+            if witness is not None:
+                children.append(witness)
+                self.stdout.write(f"demo witness on http://{demo_witness.listen_address()}/")
             children.append(subprocess.Popen([sys.executable, "-m", "undersigned", "worker"]))  # nosec B603
         # Our own interpreter and fixed arguments: nothing here comes from a request.
         server = subprocess.Popen(  # noqa: S603  # nosec B603

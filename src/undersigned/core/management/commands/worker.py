@@ -5,11 +5,13 @@ from argparse import ArgumentParser
 from types import FrameType
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
 from undersigned.abuse.services import detect_trending, hash_old_domains, purge_old_sources
 from undersigned.core.management.base import ExamplesCommand
+from undersigned.ledger.cosigning import CosignLoop, cosign_round, witnesses
 from undersigned.ledger.services import integrate
 from undersigned.outbox.services import send_due
 from undersigned.petitions.services import close_expired
@@ -20,14 +22,24 @@ log = logging.getLogger("undersigned.worker")
 MAIL_BATCH = 20
 
 
-def run_once() -> dict[str, int]:
-    """One round of background work; each job is safe to repeat after a crash."""
+def run_once(cosign: bool = True) -> dict[str, int]:
+    """One round of background work; each job is safe to repeat after a crash.
+
+    ``cosign`` asks the witnesses to cosign the new checkpoint at the end of
+    the round, once it is published (`--once`, tests); the running worker does
+    that in a thread of its own instead, so a slow witness never holds back
+    the next round.
+    """
     # Mail goes in small batches with the log in between, so a queue of mail
     # never holds back the next checkpoint by more than a few sends.
     closed, logged = close_expired(), integrate()
     mailed = send_due(limit=MAIL_BATCH)
     logged += integrate()
-    return {"closed": closed, "logged": logged, "mailed": mailed}
+    done = {"closed": closed, "logged": logged, "mailed": mailed}
+    if cosign and witnesses():
+        outcomes = cosign_round()
+        done["cosigned"] = sum(1 for kind in outcomes.values() if kind == "cosigned")
+    return done
 
 
 def run_hourly() -> dict[str, int]:
@@ -43,7 +55,8 @@ def run_hourly() -> dict[str, int]:
 
 class Command(ExamplesCommand):
     help = """Run background work: send queued mail (retrying with backoff), close petitions
-at their deadline, add new events to the public log and sign its checkpoint.
+at their deadline, add new events to the public log, sign its checkpoint and ask
+the witnesses (LEDGER_WITNESSES) to cosign it.
 Runs until stopped (SIGTERM/SIGINT finish the current round).
 
 examples:
@@ -72,6 +85,9 @@ examples:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         log.info("worker started")
+        cosigner = CosignLoop() if witnesses() else None
+        if cosigner is not None:
+            cosigner.start()
         last_hour = None
         while not stopping:
             close_old_connections()
@@ -80,11 +96,16 @@ examples:
                 if hour != last_hour:
                     run_hourly()
                     last_hour = hour
-                done = run_once()
+                done = run_once(cosign=False)
+                if cosigner is not None and done.get("logged"):
+                    cosigner.wake.set()
             except DatabaseError as exc:
                 # The database may be restarting: wait and try again, never exit.
                 log.warning("worker round failed: %s", type(exc).__name__)
                 done = {}
             if not any(done.values()):
                 time.sleep(options["interval"])
+        if cosigner is not None:
+            cosigner.stop()
+            cosigner.join(timeout=2 * settings.LEDGER_WITNESS_TIMEOUT + 1)
         log.info("worker stopped")
