@@ -339,8 +339,8 @@ def log_page(request: HttpRequest) -> HttpResponse:
     checkpoints = list(
         SignedCheckpoint.objects.order_by("-size").prefetch_related("cosignatures")[:10]
     )
-    for shown in checkpoints:
-        shown.witnessed = cosigning.witnessing(shown)  # type: ignore[attr-defined]
+    for recent in checkpoints:
+        recent.witnessed = cosigning.witnessing(recent)  # type: ignore[attr-defined]
     context: dict[str, Any] = {
         "checkpoint": latest,
         "checkpoints": checkpoints,

@@ -21,7 +21,18 @@ than the site itself. It then:
 5. compares the checkpoint with the one accepted on the previous run, kept in
    a state file: a smaller log is a rollback, and a larger one must come with a
    valid consistency proof. Only when every check passes is the new checkpoint
-   written to the state file.
+   written to the state file;
+6. with ``--policy`` (a c2sp.org/tlog-policy file or URL), requires the
+   policy's quorum of witness cosignatures on the checkpoint (re-fetching it
+   a few times, since witnesses cosign a checkpoint after it is published)
+   and reports which witnesses signed; a cosignature from a witness of the
+   policy that does not verify rejects the checkpoint. Without ``--policy``
+   it says plainly that a split view (another history shown to other
+   readers) is not excluded.
+
+``--receipt FILE`` instead checks a signer's ``.tlog-proof`` receipt
+(c2sp.org/tlog-proof) offline, with nothing but the file and the policy
+(:mod:`~.receipt`).
 
 Exit codes (``cli.main``; :class:`~.errors.VerifyError` carries the same numbers):
 
@@ -35,11 +46,15 @@ Exit codes (``cli.main``; :class:`~.errors.VerifyError` carries the same numbers
 5     the log's entries or tiles do not match the signed checkpoint, or an
       entry is malformed or breaks the counting rules
 6     a petition's verified count in the API differs from the log's
+7     the checkpoint (or the receipt's) lacks the witness quorum of the
+      ``--policy``: a split view is not excluded
 ====  ====================================================================
 
-Dependencies: the standard library and ``cryptography`` (for Ed25519, through
-:mod:`undersigned.tlog.note`), nothing else. It builds on the other pure
-modules of :mod:`undersigned.tlog` (``merkle``, ``note``, ``entries``), never
+Dependencies: the standard library and ``cryptography`` (for Ed25519 and the
+witnesses' ML-DSA-44, through :mod:`undersigned.tlog.note` and
+:mod:`undersigned.tlog.cosignature`), nothing else. It builds on the other pure
+modules of :mod:`undersigned.tlog` (``merkle``, ``note``, ``entries``,
+``cosignature``, ``policy``, ``proof``), never
 on Django or the server's code (the ``.importlinter`` contract and
 ``tests/ledger/test_verifier.py`` check it), so it runs anywhere the package
 is installed, with no settings and no database. The format it checks is
@@ -51,6 +66,7 @@ One module per job:
 * :mod:`~.state` remembers the checkpoint accepted on the previous run;
 * :mod:`~.checks` checks what was fetched, and :func:`~.checks.verify` runs
   every check; :mod:`~.report` is what a successful run returns;
+* :mod:`~.receipt` checks a ``.tlog-proof`` receipt offline (``--receipt``);
 * :mod:`~.cli` is ``undersigned verify``: arguments, progress line, output.
   Its ``__all__`` gathers the public names, for scripts.
 * :mod:`~.errors` holds the exit codes and :class:`~.errors.VerifyError`.
