@@ -15,7 +15,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from undersigned.core import custody
-from undersigned.core.management.commands.worker import run_once
+from undersigned.ops.management.commands.worker import run_once
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition, TextVersion
 from undersigned.registers.models import Register

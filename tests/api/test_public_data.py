@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from tests.conftest import confirm_now
-from undersigned.core.management.commands.worker import run_once
+from undersigned.ops.management.commands.worker import run_once
 from undersigned.petitions.models import Petition
 from undersigned.signing import services as signing
 

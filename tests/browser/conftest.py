@@ -120,7 +120,7 @@ def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
 @pytest.fixture
 def demo_site(live_server: Any, settings: Any) -> str:
     """The live server holding what `undersigned demo` loads, its log sequenced and signed."""
-    from undersigned.core.management.commands.worker import run_once
+    from undersigned.ops.management.commands.worker import run_once
 
     settings.SITE_URL = live_server.url
     call_command("demo", stdout=StringIO())

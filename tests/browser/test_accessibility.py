@@ -11,7 +11,7 @@ from django.test import Client
 from playwright.sync_api import Browser
 
 from tests.conftest import link_in, second_factor_login
-from undersigned.core.management.commands.worker import run_once
+from undersigned.ops.management.commands.worker import run_once
 from undersigned.petitions.models import Petition
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

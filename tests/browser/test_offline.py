@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Page, Request, Route, expect
 
 from tests.browser.conftest import DESKTOP, PHONE
-from undersigned.core.management.commands.demo import LETTER_SLUG, PETITION_SLUG
+from undersigned.ops.management.commands.demo import LETTER_SLUG, PETITION_SLUG
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -17,7 +17,7 @@ from tests.browser.conftest import DESKTOP, PHONE, REPO, SCREENSHOTS
 from tests.browser.test_sign_flow import confirm_url, count
 from tests.conftest import second_factor_login
 from undersigned.core import demo_data
-from undersigned.core.management.commands.demo import LETTER_SLUG, PETITION_SLUG
+from undersigned.ops.management.commands.demo import LETTER_SLUG, PETITION_SLUG
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition
 from undersigned.signing.models import Signature

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from tests.conftest import confirm_now
-from undersigned.core.management.commands.worker import run_once
+from undersigned.ops.management.commands.worker import run_once
 from undersigned.ledger.models import LogEntry
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition

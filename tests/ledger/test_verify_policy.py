@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 
 from tests.ledger.test_witnessing import Running, configure, grow, start_witness
-from undersigned.core.management.commands.worker import run_once
+from undersigned.ops.management.commands.worker import run_once
 from undersigned.ledger import cosigning
 from undersigned.ledger.keys import signer
 from undersigned.ledger.models import Cosignature

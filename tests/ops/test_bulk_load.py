@@ -13,7 +13,7 @@ from django.test import Client
 
 from tests.conftest import make_petition
 from tests.recording import record_progress
-from undersigned.core.management.commands.worker import run_once
+from undersigned.ops.management.commands.worker import run_once
 from undersigned.ledger.keys import signer
 from undersigned.ledger.models import LogEntry
 from undersigned.ops.bulkload import PLACES, fictional_names, load

@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import Inbox, free_port, link_in
-from undersigned.core.management.commands.worker import run_once
+from undersigned.ops.management.commands.worker import run_once
 from undersigned.outbox.models import OutgoingMail
 from undersigned.petitions.models import Petition
 from undersigned.signing.models import Signature

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from tests.conftest import link_in, second_factor_login
-from undersigned.core.management.commands.worker import run_hourly, run_once
+from undersigned.ops.management.commands.worker import run_hourly, run_once
 from undersigned.petitions.models import Petition
 from undersigned.registers.models import RegisterEntry
 

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test import Client
 
 from tests.conftest import body_of, link_in
-from undersigned.core.management.commands.worker import run_once
+from undersigned.ops.management.commands.worker import run_once
 from undersigned.ledger.models import LogEntry
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from tests.conftest import confirm_now
-from undersigned.core.management.commands.worker import run_once
+from undersigned.ops.management.commands.worker import run_once
 from undersigned.outbox.models import OutgoingMail
 from undersigned.petitions.forms import FounderForm
 from undersigned.petitions.models import Petition
