@@ -8,7 +8,7 @@ from django.db.migrations import Migration, operations
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 
-from undersigned.ops.migrations import AddIndexSafely, risky_operations
+from undersigned.core.schema import AddIndexSafely, risky_operations
 from undersigned.signing.models import Signature
 
 # Migrations that ran before launch, on empty tables; never edit them, never copy them.

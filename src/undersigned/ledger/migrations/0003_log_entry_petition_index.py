@@ -7,7 +7,7 @@ table grows with every signature.
 
 from django.db import migrations, models
 
-from undersigned.ops.migrations import AddIndexSafely
+from undersigned.core.schema import AddIndexSafely
 
 
 class Migration(migrations.Migration):

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.db import migrations, models
 
-from undersigned.ops.migrations import AddUniqueConstraintSafely
+from undersigned.core.schema import AddUniqueConstraintSafely
 
 
 def fill_entry_keys(apps: Any, schema_editor: Any) -> None:
@@ -24,7 +24,7 @@ def fill_entry_keys(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    # The unique index is built concurrently on PostgreSQL (ops/migrations.py).
+    # The unique index is built concurrently on PostgreSQL (core/schema.py).
     atomic = False
 
     dependencies = [
