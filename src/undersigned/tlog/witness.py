@@ -22,8 +22,9 @@ HTTP interface (the submission and the monitoring prefix are both the root):
     400  malformed body or checkpoint, or ``old`` above the checkpoint size
     403  no signature from the log's key, or one that fails to verify
     404  the checkpoint's origin is not a log this witness follows
-    409  ``old`` is not the size this witness last cosigned; the body is
-         that size and a newline, ``Content-Type: text/x.tlog.size``
+    409  ``old`` is not the size this witness last cosigned, or it is and so is
+         the checkpoint's but the root differs; the body is that size and a
+         newline, ``Content-Type: text/x.tlog.size``
     422  the consistency proof does not verify (or a size-0 checkpoint
          without the empty tree's root, or a proof where none belongs)
     ===  ==============================================================
@@ -551,7 +552,13 @@ class Witness:
 
         with self._log_lock(log.origin):
             state = self.state(log.origin)
-            if request.old_size != state.size:
+            # tlog-witness: 409 also when the sizes match but the roots do not.
+            same_size_fork = (
+                0 < request.old_size == checkpoint.size and checkpoint.root_hash != state.root_hash
+            )
+            if request.old_size != state.size or same_size_fork:
+                if same_size_fork:
+                    logger.warning("refused %s: size %d with another root", log.origin, state.size)
                 return Response(409, f"{state.size}\n".encode("ascii"), SIZE_CONTENT_TYPE)
             refusal = _consistency_refusal(request, checkpoint, state)
             if refusal is not None:
@@ -601,9 +608,7 @@ def _consistency_refusal(
     if request.old_size == checkpoint.size:
         if request.proof:
             return "no consistency proof is needed (or allowed) between equal sizes"
-        if checkpoint.root_hash != state.root_hash:
-            return "same size as the checkpoint cosigned before, but a different root"
-        return None
+        return None  # a different root was answered with 409 before this
     try:
         merkle.check_tree(
             request.proof, checkpoint.size, checkpoint.root_hash, state.size, state.root_hash
