@@ -10,8 +10,9 @@ from django.views.decorators.http import require_POST
 from undersigned.abuse import blocklist, services
 from undersigned.abuse.forms import EVERY_PETITION, BlockForm, BulkInvalidationForm, UnblockForm
 from undersigned.abuse.models import BlockedSource, BulkInvalidation, TrendingSource
+from undersigned.accounts.sessions import signed_in
 from undersigned.accounts.twofactor import second_factor_required
-from undersigned.petitions.access import moderated_by, signed_in
+from undersigned.petitions.access import moderated_by
 from undersigned.signing.services import SigningError
 
 

@@ -15,6 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -34,6 +36,13 @@ def stamp(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) ->
         return
     request.session[LOGGED_IN_AT] = int(time.time())
     request.session[GENERATION] = session_generation(user.pk)
+
+
+def signed_in(request: HttpRequest) -> User:
+    """The logged-in user of a view behind login_required."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied("log in first")
+    return request.user
 
 
 def why_ended(request: HttpRequest) -> str | None:

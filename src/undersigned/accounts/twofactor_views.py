@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from undersigned.petitions.access import signed_in
+from undersigned.accounts.sessions import signed_in
 
 
 class CodeForm(forms.Form):

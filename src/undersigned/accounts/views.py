@@ -15,10 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from undersigned.accounts import services
-from undersigned.accounts.sessions import LOGGED_IN_AT
+from undersigned.accounts.sessions import LOGGED_IN_AT, signed_in
 from undersigned.accounts.twofactor import has_device, hashed_client
 from undersigned.core.quotas import Quota
-from undersigned.petitions.access import signed_in
 
 # Each sign-up mails the address it names; a client may make a few an hour.
 SIGNUPS = Quota("signups-client", 5, seconds=3600)

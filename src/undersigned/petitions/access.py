@@ -1,20 +1,12 @@
 """Who may see and change what: least privilege, checked in one place."""
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404
 
 from undersigned.petitions.models import Petition
 
 AnyUser = User | AnonymousUser
-
-
-def signed_in(request: HttpRequest) -> User:
-    """The logged-in user of a view behind login_required."""
-    if not isinstance(request.user, User):
-        raise PermissionDenied("log in first")
-    return request.user
 
 
 def organised_by(user: AnyUser) -> "QuerySet[Petition]":

@@ -14,10 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from undersigned.accounts.services import address_confirmed
+from undersigned.accounts.sessions import signed_in
 from undersigned.accounts.twofactor import second_factor_required
 from undersigned.moderation.models import AuditEvent
 from undersigned.petitions import invitations, services
-from undersigned.petitions.access import organised_by, organiser_petition_or_404, signed_in
+from undersigned.petitions.access import organised_by, organiser_petition_or_404
 from undersigned.petitions.forms import FounderForm, NewVersionForm, PetitionForm
 from undersigned.petitions.models import Petition, TextVersion
 from undersigned.signing import services as signing
