@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 
 from tests.conftest import confirm_now
-from undersigned.ops.management.commands.worker import run_once
 from undersigned.ledger.keys import signer
+from undersigned.ops.management.commands.worker import run_once
 from undersigned.petitions.models import Petition
 from undersigned.signing import services as signing
 from undersigned.tlog.note import open_note

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PHONE
-from undersigned.ops.management.commands.demo import LETTER_SLUG, PETITION_SLUG
 from undersigned.ledger.models import LogEntry
+from undersigned.ops.management.commands.demo import LETTER_SLUG, PETITION_SLUG
 from undersigned.petitions.models import Petition
 from undersigned.signing import services as signing
 from undersigned.signing.tokens import new_token

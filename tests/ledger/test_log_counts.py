@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth.models import User
 
 from tests.conftest import confirm_now
-from undersigned.ops.management.commands.worker import run_once
 from undersigned.ledger.models import LogEntry
+from undersigned.ops.management.commands.worker import run_once
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition
 from undersigned.signing import services as signing

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from tests.conftest import link_in
-from undersigned.ops.management.commands.worker import run_once
 from undersigned.ledger.models import LogEntry
+from undersigned.ops.management.commands.worker import run_once
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition
 from undersigned.tlog import entries, merkle

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 
 from tests.conftest import body_of, link_in
-from undersigned.ops.management.commands.worker import run_once
 from undersigned.ledger.models import LogEntry
+from undersigned.ops.management.commands.worker import run_once
 from undersigned.petitions.models import Petition
 from undersigned.signing.models import Signature
 from undersigned.tlog import entries

@@ -13,10 +13,10 @@ import pytest
 from django.test import Client
 
 from tests.ledger.test_witnessing import Running, configure, grow, start_witness
-from undersigned.ops.management.commands.worker import run_once
 from undersigned.ledger import cosigning
 from undersigned.ledger.keys import signer
 from undersigned.ledger.models import Cosignature
+from undersigned.ops.management.commands.worker import run_once
 from undersigned.petitions.models import Petition
 from undersigned.signing import services as signing
 from undersigned.signing.tokens import new_token

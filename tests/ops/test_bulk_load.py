@@ -13,11 +13,11 @@ from django.test import Client
 
 from tests.conftest import make_petition
 from tests.recording import record_progress
-from undersigned.ops.management.commands.worker import run_once
 from undersigned.ledger.keys import signer
 from undersigned.ledger.models import LogEntry
 from undersigned.ops.bulkload import PLACES, fictional_names, load
 from undersigned.ops.integrity import check_log
+from undersigned.ops.management.commands.worker import run_once
 from undersigned.petitions import services as petitions
 from undersigned.petitions.management.commands.reconcile import drift
 from undersigned.petitions.models import Petition

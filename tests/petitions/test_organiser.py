@@ -10,8 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import Inbox, body_of, link_in, make_petition, second_factor_login
-from undersigned.ops.management.commands.worker import run_once
 from undersigned.moderation.models import AuditEvent
+from undersigned.ops.management.commands.worker import run_once
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition, TextVersion
 from undersigned.registers.models import Register
