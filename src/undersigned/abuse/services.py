@@ -18,9 +18,6 @@ from undersigned.petitions.models import Petition
 from undersigned.signing import services as signing
 from undersigned.signing.models import Signature
 
-State = Signature.State
-INVALIDATABLE = (State.UNCONFIRMED, State.CONFIRMED, State.NEEDS_REVIEW, State.VERIFIED)
-
 # (stage, done, total): how a long bulk action tells a terminal how far it got.
 
 
@@ -172,7 +169,7 @@ def bulk_invalidate(
                 progress("invalidating signatures", done, len(found))
             before = Signature.objects.filter(pk=signature_id).values_list("state", flat=True)
             state = before.first()
-            if state not in INVALIDATABLE:
+            if state not in signing.LIVE_STATES:
                 continue
             signing.invalidate(
                 signature_id, actor, reason=reason, any_live_state=True, audit_each=False

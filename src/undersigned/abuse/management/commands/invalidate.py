@@ -15,7 +15,7 @@ from undersigned.core.progress import progress
 from undersigned.petitions.access import moderated_by
 from undersigned.petitions.models import Petition
 from undersigned.signing.models import Signature
-from undersigned.signing.services import SigningError
+from undersigned.signing.services import LIVE_STATES, SigningError
 
 # The page's form fields, as this command spells them, for its error messages.
 OPTION_OF = {
@@ -144,7 +144,7 @@ Exit status: 0 done (or --dry-run), 1 nothing changed (the reason is printed).""
         sources = services.matching_sources(petition, kind, value, start, end)
         live = list(
             Signature.objects.filter(
-                pk__in=sources.values("signature_id"), state__in=services.INVALIDATABLE
+                pk__in=sources.values("signature_id"), state__in=LIVE_STATES
             )
             .order_by("pk")
             .values_list("pk", flat=True)
