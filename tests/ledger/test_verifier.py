@@ -328,6 +328,7 @@ def test_json_output(url: str, state: Path, capsys: pytest.CaptureFixture[str]) 
         "verified": 258,
         "withdrawn": 1,
         "invalidated": 1,
+        "paper": 0,
         "api_verified": 258,
         "api_log_size": None,  # this fake API is an older server's: no log_size
     }

@@ -32,6 +32,8 @@ REASONS: dict[str, list[tuple[str, str]]] = {
         ("fraud-wave", gettext_noop("Part of a fraud wave")),
         ("ineligible", gettext_noop("Not eligible to sign")),
         ("signer-request", gettext_noop("Withdrawn by a moderator at the signer's request")),
+        # A paper signature typed wrongly: the sheet does not say what was entered.
+        ("entered-by-mistake", gettext_noop("Entered from paper by mistake")),
     ],
 }
 

@@ -204,6 +204,10 @@ class _Rows:
             "region": region,
             "evidence_url": "",
             "language": language,
+            # Made-up people sign online: the paper figure counts only sheets
+            # a moderator entered (signing/paper.py), and stays as it was.
+            "channel": Signature.Channel.ONLINE,
+            "sheet_reference": "",
             "sent_to_official_contact": False,
             "is_founder": False,
             "state_reason": "",

@@ -137,12 +137,19 @@ def close_expired(now: datetime | None = None) -> int:
 
 
 def add_to_tally(
-    petition_id: int, place: tuple[str, str], column: str, delta: int, *, hidden: bool = False
+    petition_id: int,
+    place: tuple[str, str],
+    column: str,
+    delta: int,
+    *,
+    hidden: bool = False,
+    paper: bool = False,
 ) -> None:
     """Move one place's "verified" or "awaiting" count by delta, creating its row if new.
 
     `hidden`: the signatures moved chose not to be shown; a verified move then
-    moves the place's `verified_hidden` too, in the same statement.
+    moves the place's `verified_hidden` too, in the same statement. `paper`:
+    they were entered from paper sheets; a verified move moves `verified_paper`.
 
     One UPDATE when the row exists (the common case), so that a busy place's
     row is locked only by that statement, to the end of the transaction. The
@@ -152,6 +159,8 @@ def add_to_tally(
     moves = {column: F(column) + delta, "changes": F("changes") + 1}
     if hidden and column == "verified":
         moves["verified_hidden"] = F("verified_hidden") + delta
+    if paper and column == "verified":
+        moves["verified_paper"] = F("verified_paper") + delta
     row = Tally.objects.filter(petition_id=petition_id, region=region, municipality=municipality)
     if row.update(**moves):
         return

@@ -74,6 +74,7 @@ class Standing:
     checkpoint_time: datetime | None  # when that checkpoint was signed
     log_verified: int  # the petition's verified count from the entries below log_size
     read_at: float  # time.time() when the read began
+    paper: int = 0  # of `verified`, entered from paper sheets
 
     @property
     def order(self) -> Order:
@@ -96,6 +97,7 @@ class Standing:
                 ),
                 "log_verified": self.log_verified,
                 "read_at": self.read_at,
+                "paper": self.paper,
             },
             separators=(",", ":"),
         )
@@ -117,6 +119,8 @@ class Standing:
             checkpoint_time=datetime.fromisoformat(when) if when else None,
             log_verified=data["log_verified"],
             read_at=data["read_at"],
+            # A mark published before paper signatures existed counts none.
+            paper=data.get("paper", 0),
         )
 
 
@@ -130,7 +134,15 @@ def _statement() -> str:
     counted = q(CheckpointCount._meta.db_table)
     columns = ", ".join(
         f"t.{q(c)}"
-        for c in ("region", "municipality", "verified", "awaiting", "verified_hidden", "changes")
+        for c in (
+            "region",
+            "municipality",
+            "verified",
+            "awaiting",
+            "verified_hidden",
+            "changes",
+            "verified_paper",
+        )
     )
     # One statement, so one snapshot: the tallies, the latest checkpoint and
     # the petition's count in it agree. The one-row base keeps the checkpoint
@@ -160,15 +172,16 @@ def read(petition: Petition) -> Standing:
     with connection.cursor() as cursor:
         cursor.execute(_statement(), [petition.pk, petition.pk])
         rows = cursor.fetchall()
-    verified = awaiting = changes = 0
+    verified = awaiting = changes = paper = 0
     places: list[tuple[str, str, int, int]] = []
-    size, created, logged = rows[0][6], rows[0][7], rows[0][8]
-    for region, municipality, v, a, hidden, moved, *_ in rows:
+    size, created, logged = rows[0][7], rows[0][8], rows[0][9]
+    for region, municipality, v, a, hidden, moved, on_paper, *_ in rows:
         if region is None:
             continue  # the base row of a petition without tallies
         verified += v
         awaiting += a
         changes += moved
+        paper += on_paper
         places.append((region, municipality, v, hidden))
     return Standing(
         verified=verified,
@@ -179,6 +192,7 @@ def read(petition: Petition) -> Standing:
         checkpoint_time=_as_datetime(created),
         log_verified=logged or 0,
         read_at=read_at,
+        paper=paper,
     )
 
 

@@ -90,8 +90,8 @@ def _is_blank_line(line: str) -> bool:
     return not line.strip().strip("".join(_DELIMITERS)).strip()
 
 
-def _choose_delimiter(header_line: str) -> str:
-    """Pick the delimiter under which the header names the most known columns.
+def _choose_delimiter(header_line: str, known: tuple[str, ...] = KNOWN_COLUMNS) -> str:
+    """Pick the delimiter under which the header names the most `known` columns.
 
     csv.Sniffer guesses from character frequencies and is easily fooled by
     commas inside quoted names, whereas the header's vocabulary is known.
@@ -103,7 +103,7 @@ def _choose_delimiter(header_line: str) -> str:
             names = next(csv.reader([header_line], delimiter=delimiter), [])
         except csv.Error:  # e.g. a "header" longer than csv's field limit
             continue
-        hits = sum(1 for name in names if _column_name(name) in KNOWN_COLUMNS)
+        hits = sum(1 for name in names if _column_name(name) in known)
         if hits > best_hits:
             best, best_hits = delimiter, hits
     return best

@@ -8,7 +8,9 @@ than the site itself. It then:
 2. fetches every entry bundle and every hash tile the checkpoint commits to,
    checks each entry's leaf hash against the tiles (which are themselves
    checked against the signed root) and recomputes the root from the entries;
-3. recomputes each petition's verified count from the entries;
+3. recomputes each petition's verified count from the entries, and how many
+   of them were entered from paper sheets (``"channel": "paper"``), which it
+   reports;
 4. unless told not to, compares those counts with ``api/petitions/<slug>``,
    and checks that no petition listed at ``api/petitions`` shows verified
    signatures the log does not have. An answer that names its ``log_size``

@@ -453,6 +453,7 @@ def verify(
             tally.invalidated,
             _api_number(api.get(slug, ApiCount(0))) if check_api else None,
             api.get(slug, ApiCount(0)).log_size if check_api else None,
+            paper=tally.paper,
         )
         for slug, tally in sorted(counts.items())
     ]

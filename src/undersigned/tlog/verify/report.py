@@ -18,12 +18,15 @@ class PetitionReport:
     api_verified: int | None = None  # None when the API was not consulted
     # The log size the API's count named (its log_size), None when it named none.
     api_log_size: int | None = None
+    # Of `verified`, the verifications marked "channel": "paper" (recounted from the log).
+    paper: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "verified": self.verified,
             "withdrawn": self.withdrawn,
             "invalidated": self.invalidated,
+            "paper": self.paper,
             "api_verified": self.api_verified,
             "api_log_size": self.api_log_size,
         }
@@ -86,6 +89,8 @@ class Report:
             width = max(len(p.slug) for p in self.petitions)
             for p in self.petitions:
                 counted = f"{p.verified} verified (log)"
+                if p.paper:
+                    counted = f"{p.verified} verified (log, of which {p.paper} on paper)"
                 if p.api_verified is not None and p.api_log_size not in (None, self.size):
                     counted += f"; {p.api_verified} (API) at log size {p.api_log_size}, as there"
                 elif p.api_verified is not None:

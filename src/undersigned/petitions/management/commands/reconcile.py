@@ -13,8 +13,11 @@ from undersigned.signing.models import Signature
 State = Signature.State
 
 
-def actual_counts(petition: Petition) -> dict[tuple[str, str], tuple[int, int, int]]:
-    """(verified, awaiting, verified hidden) per place, counted from the signature rows."""
+Counts = tuple[int, int, int, int]
+
+
+def actual_counts(petition: Petition) -> dict[tuple[str, str], Counts]:
+    """(verified, awaiting, verified hidden, verified on paper) per place, from the rows."""
     rows = (
         Signature.objects.filter(petition=petition)
         .annotate(
@@ -26,10 +29,16 @@ def actual_counts(petition: Petition) -> dict[tuple[str, str], tuple[int, int, i
             verified=Count("id", filter=Q(state=State.VERIFIED)),
             awaiting=Count("id", filter=Q(state__in=[State.CONFIRMED, State.NEEDS_REVIEW])),
             hidden=Count("id", filter=Q(state=State.VERIFIED, show_name=False)),
+            paper=Count("id", filter=Q(state=State.VERIFIED, channel=Signature.Channel.PAPER)),
         )
     )
     return {
-        (r["place_region"], r["place_municipality"]): (r["verified"], r["awaiting"], r["hidden"])
+        (r["place_region"], r["place_municipality"]): (
+            r["verified"],
+            r["awaiting"],
+            r["hidden"],
+            r["paper"],
+        )
         for r in rows
         if r["verified"] or r["awaiting"]
     }
@@ -38,13 +47,13 @@ def actual_counts(petition: Petition) -> dict[tuple[str, str], tuple[int, int, i
 def drift(petition: Petition) -> list[str]:
     actual = actual_counts(petition)
     kept = {
-        (t.region, t.municipality): (t.verified, t.awaiting, t.verified_hidden)
+        (t.region, t.municipality): (t.verified, t.awaiting, t.verified_hidden, t.verified_paper)
         for t in Tally.objects.filter(petition=petition)
-        if t.verified or t.awaiting or t.verified_hidden
+        if t.verified or t.awaiting or t.verified_hidden or t.verified_paper
     }
     problems = []
     for place in sorted(set(actual) | set(kept)):
-        want, have = actual.get(place, (0, 0, 0)), kept.get(place, (0, 0, 0))
+        want, have = actual.get(place, (0, 0, 0, 0)), kept.get(place, (0, 0, 0, 0))
         if want != have:
             line = (
                 f"{petition.slug} {place[0] or '-'}/{place[1] or '-'}: tally says "
@@ -53,6 +62,8 @@ def drift(petition: Petition) -> list[str]:
             )
             if want[2] != have[2]:
                 line += f"; of the verified, hidden: tally says {have[2]}, rows say {want[2]}"
+            if want[3] != have[3]:
+                line += f"; of the verified, on paper: tally says {have[3]}, rows say {want[3]}"
             problems.append(line)
     return problems
 
@@ -86,14 +97,19 @@ Exit status: 0 all tallies match, 1 drift found (and fixed, with --fix)."""
                 found += len(problems)
                 if problems and options["fix"]:
                     Tally.objects.filter(petition=petition).update(
-                        verified=0, awaiting=0, verified_hidden=0
+                        verified=0, awaiting=0, verified_hidden=0, verified_paper=0
                     )
-                    for (region, municipality), (v, a, h) in actual_counts(petition).items():
+                    for (region, municipality), (v, a, h, p) in actual_counts(petition).items():
                         Tally.objects.update_or_create(
                             petition=petition,
                             region=region,
                             municipality=municipality,
-                            defaults={"verified": v, "awaiting": a, "verified_hidden": h},
+                            defaults={
+                                "verified": v,
+                                "awaiting": a,
+                                "verified_hidden": h,
+                                "verified_paper": p,
+                            },
                         )
                     # Counted as a change (petitions.standing), so that no copy
                     # of the drifted counts is taken for these.

@@ -1,6 +1,7 @@
 // The live count: asks the public API for the petition's numbers every few
 // seconds while the page is in view, and writes them into the elements marked
-// data-count="verified" / "awaiting". The page is complete without it: the
+// data-count="verified" / "awaiting" / "paper" (of the verified, entered from
+// paper sheets; shown only once there are any). The page is complete without it: the
 // server rendered the same numbers, and any failure just leaves them.
 //
 // The word after a number follows it ("1 проверенная подпись", "2 проверенные
@@ -84,6 +85,7 @@
       .then(function (data) {
         show("verified", data.verified_count);
         show("awaiting", data.awaiting_count);
+        show("paper", data.paper_count);
         delay = every;
         schedule();
       })
