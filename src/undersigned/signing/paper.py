@@ -32,6 +32,7 @@ Every batch is all or nothing: each line is checked first (the same checks a
 preview shows), then all are written in one transaction, or none.
 """
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,7 @@ from undersigned.core import typed_text
 from undersigned.core.hashing import keyed_hash
 from undersigned.moderation import audit
 from undersigned.petitions.models import Petition
+from undersigned.petitions.services import add_to_tally
 from undersigned.registers.csv_import import clean_value
 from undersigned.registers.matching import name_key, name_matches, place_key, rank_candidates
 from undersigned.registers.models import RegisterEntry
@@ -351,13 +353,20 @@ def enter(
         with transaction.atomic():
             # The petition's row, locked: two moderators entering the same
             # sheet at once are taken one after the other, and the second
-            # is told which lines the first entered.
-            petition = Petition.objects.select_for_update().get(pk=petition.pk)
+            # is told which lines the first entered. NO KEY: online signers
+            # inserting signatures of this petition are not held up by it.
+            petition = Petition.objects.select_for_update(no_key=True).get(pk=petition.pk)
             result = check(petition, lines)
             if result.problems or not result.accepted:
                 nothing = LineProblem(0, gettext("Nothing to enter."))
                 raise PaperRefused(result.problems or [nothing])
-            signatures = [_enter_one(petition, c, moderator) for c in result.accepted]
+            moves: Counter[tuple[tuple[str, str], str, bool]] = Counter()
+            signatures = [_enter_one(petition, c, moderator, moves) for c in result.accepted]
+            # The tallies last, one statement per place, in one order: a busy
+            # place's row is then locked for the commit only, not for the
+            # whole sheet, and online signers there do not wait on the sheet.
+            for (place, column, hidden), delta in sorted(moves.items()):
+                add_to_tally(petition.pk, place, column, delta, hidden=hidden, paper=True)
             if upload is not None:
                 audit.record(
                     "paper.sheet_entered",
@@ -383,7 +392,13 @@ def enter(
         ) from None
 
 
-def _enter_one(petition: Petition, checked: Checked, moderator: User | AnonymousUser) -> Signature:
+def _enter_one(
+    petition: Petition,
+    checked: Checked,
+    moderator: User | AnonymousUser,
+    moves: "Counter[tuple[tuple[str, str], str, bool]]",
+) -> Signature:
+    """Write one checked line's signature; its tally moves are added to `moves`."""
     line, entry = checked.line, checked.entry
     now = timezone.now()
     version = petition.shown_version()
@@ -409,6 +424,9 @@ def _enter_one(petition: Petition, checked: Checked, moderator: User | Anonymous
     )
     signature.save(force_insert=True)
     _move(signature, State.VERIFIED)
+    for _petition, place, column, delta in signature.tally_moves:
+        moves[(place, column, not signature.show_name)] += delta
+    signature.tally_moves = []  # moved for the whole batch by `enter`
     # Decided at once, so sealed at once: a hidden signer's name and entry
     # leave the server in this transaction (signing/custody.py).
     _save(signature)
