@@ -67,7 +67,11 @@ class PaperSignatureForm(forms.Form):
 class SheetUploadForm(forms.Form):
     """A sheet as CSV, to preview; the preview's commit sends the same bytes back."""
 
-    file = forms.FileField(label=_("CSV file"), required=False)
+    file = forms.FileField(
+        label=_("CSV file"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": ".csv,.txt,text/csv"}),
+    )
     # The previewed file, sent back by the preview's commit button.
     content = forms.CharField(widget=forms.HiddenInput, required=False)
     encoding = forms.ChoiceField(
