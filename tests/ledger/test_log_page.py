@@ -193,8 +193,9 @@ def test_the_page_is_in_russian_too(client: Client, petition: Petition) -> None:
 def test_an_entry_kind_this_version_does_not_know_is_still_listed() -> None:
     line = ledger_views.log_line(
         9,
-        b'{"event":"response.published","petition":"p","text":"' + b"a" * 64 + b'",'
+        b'{"event":"petition.translated","petition":"p","text":"' + b"a" * 64 + b'",'
         b'"time":"2026-01-02T03:04:05Z","v":1}',
     )
-    assert line.what == "Entry of kind “response.published”"
+    # (response.published, the example this once used, is now a kind of its own.)
+    assert line.what == "Entry of kind “petition.translated”"
     assert line.time is not None and line.time.year == 2026

@@ -55,7 +55,8 @@ def check_mail() -> Result:
     SMTP outage reschedules every message, and it must still show as lag.
     """
     now = timezone.now()
-    unsent = OutgoingMail.objects.filter(sent_at__isnull=True)
+    # A mail given up (sent at most once, cut off mid-send) waits for nothing.
+    unsent = OutgoingMail.objects.filter(sent_at__isnull=True, gave_up_at__isnull=True)
     oldest = unsent.aggregate(oldest=Min("created"))["oldest"]
     age = _age(oldest, now)
     limit = settings.READY_MAIL_LAG_SECONDS

@@ -15,6 +15,19 @@ class OutgoingMail(models.Model):
     to = EncryptedTextField(purpose="outbox.to")
     subject = EncryptedTextField(purpose="outbox.subject")
     body = EncryptedTextField(purpose="outbox.body")
+    # Extra headers as JSON (List-Unsubscribe, Reply-To): sealed too, since an
+    # unsubscribe link is a secret of its recipient. Cleared once sent.
+    headers = EncryptedTextField(purpose="outbox.headers", blank=True, default="")
+    # Sent at most once rather than at least once: a mail whose sending was
+    # cut off (the worker killed after SMTP got it, perhaps) is given up, not
+    # sent again. For updates to many signers, where a second copy is worse
+    # than a missing one (updates/services.py).
+    at_most_once = models.BooleanField(default=False)
+    failures = models.PositiveIntegerField(default=0)  # attempts that ended in a known error
+    gave_up_at = models.DateTimeField(null=True, blank=True)
+    # Names the recipient's place on a mailing list ("subscription:12"), so that
+    # their unsent mail is dropped when they leave it (drop_unsent).
+    recipient_key = models.CharField(max_length=64, blank=True, db_index=True)
     created = models.DateTimeField(auto_now_add=True)
     next_attempt_at = models.DateTimeField(db_index=True)
     attempts = models.PositiveIntegerField(default=0)

@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -25,6 +26,24 @@ class PetitionForm(forms.Form):
     organiser_name = PlainTextField(
         label=gettext_lazy("Organiser shown to the public"), max_length=200
     )
+    addressee = PlainTextField(
+        label=gettext_lazy("Addressed to"),
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy(
+            "A person, an office or a body, e.g. the City Council of Kolpino. "
+            "The page shows “To: …”."
+        ),
+    )
+    addressee_email = forms.EmailField(
+        label=gettext_lazy("The addressee's address for notices"),
+        max_length=254,
+        required=False,
+        help_text=gettext_lazy(
+            "Optional. The site mails it when a step is reached (asking for a response). "
+            "Never shown."
+        ),
+    )
     audience = forms.ChoiceField(
         label=gettext_lazy("Who may sign"),
         choices=Petition.Audience.choices,
@@ -41,6 +60,20 @@ class PetitionForm(forms.Form):
         help_text=gettext_lazy(
             "Milestones of verified signatures, separated by commas, e.g. 100, 1000."
         ),
+    )
+    response_threshold = forms.IntegerField(
+        label=gettext_lazy("Verified signatures at which the addressee is asked to respond"),
+        min_value=0,
+        max_value=1_000_000_000,
+        required=False,
+        help_text=gettext_lazy("Empty: the site's (%(n)s). 0: no such step."),
+    )
+    debate_threshold = forms.IntegerField(
+        label=gettext_lazy("Verified signatures at which it is considered for a debate"),
+        min_value=0,
+        max_value=1_000_000_000,
+        required=False,
+        help_text=gettext_lazy("Empty: the site's (%(n)s). 0: no such step."),
     )
     deadline = forms.DateTimeField(
         label=gettext_lazy("Deadline"),
@@ -59,6 +92,15 @@ class PetitionForm(forms.Form):
             "Then addresses, hidden names and evidence links are erased; counts stay."
         ),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, default in (
+            ("response_threshold", settings.RESPONSE_THRESHOLD),
+            ("debate_threshold", settings.DEBATE_THRESHOLD),
+        ):
+            field = self.fields[name]
+            field.help_text = str(field.help_text) % {"n": f"{default:,}".replace(",", " ")}
 
     def clean_retention_days(self) -> int:
         days: int | None = self.cleaned_data["retention_days"]

@@ -46,6 +46,10 @@ def _initial(petition: Petition) -> dict[str, Any]:
         "body": version.body,
         "language": version.language,
         "organiser_name": petition.organiser_name,
+        "addressee": petition.addressee,
+        "addressee_email": petition.addressee_email,
+        "response_threshold": petition.response_threshold,
+        "debate_threshold": petition.debate_threshold,
         "audience": petition.audience,
         "register": petition.register,
         "thresholds": ", ".join(str(t) for t in petition.thresholds),
@@ -57,6 +61,10 @@ def _initial(petition: Petition) -> dict[str, Any]:
 def _apply(petition: Petition, version: TextVersion, data: dict[str, Any]) -> None:
     petition.kind = data["kind"]
     petition.organiser_name = data["organiser_name"]
+    petition.addressee = data["addressee"]
+    petition.addressee_email = data["addressee_email"]
+    petition.response_threshold = data["response_threshold"]
+    petition.debate_threshold = data["debate_threshold"]
     petition.audience = data["audience"]
     petition.register = data["register"]
     petition.thresholds = data["thresholds"]

@@ -20,7 +20,7 @@ from undersigned.outbox.services import enqueue
 from undersigned.petitions.models import Petition
 from undersigned.privacy.models import DataRequest
 from undersigned.signing import services as signing
-from undersigned.signing.models import ResentLink, Signature
+from undersigned.signing.models import ResentLink, Signature, Subscription
 from undersigned.signing.tokens import new_token, token_hash
 
 State = Signature.State
@@ -31,6 +31,8 @@ SENT_MAIL_KEPT = timedelta(days=30)
 def erase(signature: Signature) -> None:
     """Forget who this was; the row keeps its state so every count stays provable."""
     keep_name = signature.state == State.VERIFIED and signature.show_name
+    # The address kept for updates goes first: its hash is the signature's.
+    signing.unsubscribe(signature)
     Signature.objects.filter(pk=signature.pk).update(
         email="",
         email_hash=f"erased:{signature.pk}",
@@ -87,6 +89,15 @@ def find_request(raw: str) -> DataRequest | None:
     return found
 
 
+def subscriptions_of(data_request: DataRequest) -> list[Subscription]:
+    """The petitions this address asked to be told about (its address is kept for that)."""
+    return list(
+        Subscription.objects.filter(email_hash=data_request.email_hash)
+        .select_related("petition")
+        .order_by("created")
+    )
+
+
 def held_for(data_request: DataRequest) -> list[Signature]:
     return list(
         Signature.objects.filter(email_hash=data_request.email_hash)
@@ -110,6 +121,10 @@ def delete_everything(data_request: DataRequest) -> int:
                 signature=signature,
             )
             count += 1
+        # Any left without a signature of this address (there should be none).
+        signing.forget_subscriptions(
+            Subscription.objects.filter(email_hash=data_request.email_hash)
+        )
         DataRequest.objects.filter(email_hash=data_request.email_hash).delete()
     return count
 
@@ -132,6 +147,8 @@ def purge_due(now: datetime | None = None) -> int:
             ):
                 erase(signature)
                 purged += 1
+            # The addresses kept for updates go with the rest, mail not yet sent too.
+            signing.forget_subscriptions(Subscription.objects.filter(petition=petition))
             Petition.objects.filter(pk=petition.pk).update(purged_at=now)
             audit.record(
                 "petition.personal_data_purged",

@@ -49,4 +49,11 @@ def held(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         count = services.delete_everything(data_request)
         return render(request, "privacy/deleted.html", {"count": count})
-    return render(request, "privacy/held.html", {"signatures": services.held_for(data_request)})
+    return render(
+        request,
+        "privacy/held.html",
+        {
+            "signatures": services.held_for(data_request),
+            "subscribed": {s.petition_id for s in services.subscriptions_of(data_request)},
+        },
+    )

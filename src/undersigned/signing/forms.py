@@ -32,10 +32,21 @@ class SignForm(forms.Form):
         required=False,
         help_text=_("Optional: a page that shows you hold this office (official site, register)."),
     )
+    updates = forms.BooleanField(
+        label=_("Tell me about this petition's response and outcome"),
+        required=False,
+        help_text=_(
+            "At most a few mails, each with a one-click unsubscribe. Your address is kept "
+            "for this alone, until you unsubscribe or the petition's data is erased."
+        ),
+    )
 
     def __init__(self, *args: object, petition: Petition, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.petition = petition
+        # On for public petitions, as people expect; off for register letters,
+        # where staying out of any mailing list protects the signers.
+        self.fields["updates"].initial = not petition.needs_register
         if petition.needs_register:
             self.fields["role"].required = True
             self.fields["municipality"].required = True

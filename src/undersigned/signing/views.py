@@ -76,6 +76,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
                 region=data.get("region", ""),
                 evidence_url=data.get("evidence_url", ""),
                 language=translation.get_language() or "en",
+                wants_updates=bool(data.get("updates")),
             ),
             source=source,
             version=cached_signed_text(petition),
