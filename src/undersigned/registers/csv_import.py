@@ -262,22 +262,7 @@ def parse_register_csv(
             _("the file is not UTF-8 text (byte %(offset)d)") % {"offset": exc.start + bom}
         )
 
-    # newline="" keeps quoted line breaks intact for csv, and splits physical
-    # lines on \n, \r\n and \r alike, matching what editors number as lines.
-    lines = iter(io.StringIO(text, newline=""))
-    line_no = 0
-    header_line: str | None = None
-    delimiter: str | None = None
-    for line in lines:
-        line_no += 1
-        if _is_blank_line(line):
-            continue
-        directive = _SEP_DIRECTIVE.match(line.strip())
-        if directive and delimiter is None:
-            delimiter = directive.group(1)
-            continue
-        header_line = line
-        break
+    lines, line_no, header_line, delimiter = _find_header(text)
     if header_line is None:
         return _whole_file_error(_("the file is empty"))
     if delimiter is None:
@@ -326,6 +311,26 @@ def parse_register_csv(
     if errors:
         return ParsedRegister(rows=[], errors=errors)
     return ParsedRegister(rows=rows, errors=[])
+
+
+def _find_header(text: str) -> tuple[Iterator[str], int, str | None, str | None]:
+    """(the lines after the header, its line number, the header line, the delimiter
+    a `sep=` line named): blank lines and the directive before it skipped."""
+    # newline="" keeps quoted line breaks intact for csv, and splits physical
+    # lines on \n, \r\n and \r alike, matching what editors number as lines.
+    lines = iter(io.StringIO(text, newline=""))
+    line_no = 0
+    delimiter: str | None = None
+    for line in lines:
+        line_no += 1
+        if _is_blank_line(line):
+            continue
+        directive = _SEP_DIRECTIVE.match(line.strip())
+        if directive and delimiter is None:
+            delimiter = directive.group(1)
+            continue
+        return lines, line_no, line, delimiter
+    return lines, line_no, None, delimiter
 
 
 def _chain_first(first: str, rest: Iterator[str]) -> Iterator[str]:

@@ -23,19 +23,17 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from undersigned.registers.csv_import import (
-    _SEP_DIRECTIVE,
     _chain_first,
     _choose_delimiter,
     _column_name,
+    _find_header,
     _forbidden_character,
-    _is_blank_line,
     _Records,
     clean_value,
 )
@@ -104,20 +102,7 @@ def parse_sheet_csv(data: bytes, *, encoding: str = "utf-8", sheet: str = "") ->
     text = _decode(data, encoding)
     if isinstance(text, LineProblem):
         return ParsedSheet(problems=[text])
-    lines = iter(io.StringIO(text, newline=""))
-    line_no = 0
-    header_line: str | None = None
-    delimiter: str | None = None
-    for raw in lines:
-        line_no += 1
-        if _is_blank_line(raw):
-            continue
-        directive = _SEP_DIRECTIVE.match(raw.strip())
-        if directive and delimiter is None:
-            delimiter = directive.group(1)
-            continue
-        header_line = raw
-        break
+    lines, line_no, header_line, delimiter = _find_header(text)
     if header_line is None:
         return _refused(_("The file is empty."))
     known = (*COLUMNS, *ALIASES)
