@@ -80,6 +80,13 @@ def _tokens(text: str) -> list[str]:
     return tokens
 
 
+def search_words(text: str) -> list[str]:
+    """The words of any text folded as names are, in order: "Депутатам" and
+    "deputatam" give the same word. For search indexes (petitions.search), where
+    both the indexed text and the query go through this; never shown."""
+    return _tokens(text)
+
+
 @lru_cache(maxsize=65_536)
 def name_key(name: str) -> str:
     """Fold a personal name so that transliteration variants compare equal.
