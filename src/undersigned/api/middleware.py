@@ -6,7 +6,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_vary_headers, set_response_etag
 
-PUBLIC_PREFIXES = ("/api/petitions",)
+# The open data's files (api/open_data.py), not its page.
+PUBLIC_PREFIXES = ("/api/petitions", "/data/p/", "/data/petitions-")
 
 
 class PublicDataMiddleware:
