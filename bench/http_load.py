@@ -13,6 +13,11 @@ process, each run bounded by --seconds:
 - POST /bench/insert             reference: one row inserted and committed, CSRF-checked
 - GET  /p/<slug>/                the petition page
 - GET  /api/petitions/<slug>     the count JSON
+- GET  /                         the home page: the open petitions with the most signatures
+- GET  /petitions/?…             the listing: all states, newest first, page 2
+- GET  /petitions/?q=…           a search, in another script than the texts' words
+- GET  /api/petitions?page=1     the API's listing, each request from its own address
+                                 (the listings are limited per address, RATE_LIMIT_API)
 - POST /p/<slug>/sign/           the sign form: real CSRF cookie and token, unique emails
 - POST /confirm/<token>/         confirming, with the tokens read from the confirmation
                                  mails the sign run queued (the worker is not running,
@@ -28,6 +33,7 @@ URLconf that adds them to the product's URLs; the product's urls.py is untouched
     .venv/bin/python bench/http_load.py --db postgresql --seconds 10
     .venv/bin/python bench/http_load.py --servers 2x1,2x4,4x1,4x2   # choose workers×threads
     .venv/bin/python bench/http_load.py --profile sign  # py-spy top of a worker under load
+    .venv/bin/python bench/http_load.py --reads-only --seconds 3   # the reads and listings only
 
 Writes bench/results/http-<sqlite|postgresql>.md (and http-servers-<db>.md for --servers).
 Needs `apt-get install wrk`; --profile needs `pip install py-spy`.
@@ -160,6 +166,15 @@ def freshness_probe(
 
 
 PROBERS = 4
+LISTED_PETITIONS = 60
+# The listings measured beside the petition page (issue 14 §6): path and wrk script.
+LISTINGS = [
+    ("home page", "/", "get.lua"),
+    ("listing", "/petitions/?state=all&sort=newest&page=2", "get.lua"),
+    # Latin for the Cyrillic "река" in the titles of one petition in eight (bench/tasks.py).
+    ("search", "/petitions/?q=reka", "get.lua"),
+    ("API listing", "/api/petitions?page=1&sort=signatures", "get_clients.lua"),
+]
 
 
 def ratio(value: float, reference: float) -> str:
@@ -178,6 +193,9 @@ def open_site(db: str, args: argparse.Namespace) -> tuple[Site, str, int]:
     say(f"{db}: installing")
     site.install()
     setup = site.task("setup")
+    # Other open petitions beside the seeded one, so that the listings have pages to
+    # sort and words to find (bench/tasks.py petitions).
+    site.task("petitions", str(LISTED_PETITIONS))
     if args.seed:
         say(f"{db}: seeding {args.seed:,} signatures")
         site.task("seed", setup["slug"], "0", str(args.seed))
@@ -235,6 +253,8 @@ def warm(server: Server, slug: str, csrf: dict[str, str]) -> None:
     """Every path once before measuring (imports, templates, connections, caches)."""
     for path in ("/bench/trivial", f"/p/{slug}/", f"/api/petitions/{slug}"):
         wrk("warm", server.base + path, "get.lua", seconds=1, connections=4)
+    for _, path, script in LISTINGS:
+        wrk("warm", server.base + path, script, seconds=1, connections=4)
     wrk("warm", server.base + "/bench/insert", "insert.lua", seconds=1, connections=4, lua_env=csrf)
 
 
@@ -250,6 +270,17 @@ def run_suite(
     run("bare insert", "/bench/insert", "insert.lua", seconds, {**csrf, "BENCH_RUN": "a"})
     run("petition page", f"/p/{slug}/", "get.lua", seconds)
     run("count JSON", f"/api/petitions/{slug}", "get.lua", seconds)
+    for name, path, script in LISTINGS:
+        run(name, path, script, seconds)
+    notes = [
+        f"listings: {LISTED_PETITIONS + 1} open petitions; "
+        + "; ".join(f"{name} `{path}`" for name, path, _ in LISTINGS)
+    ]
+    if args.reads_only:
+        notes.append(
+            f"load average (1/5 min) at the start {started_load}, at the end {load_average()}"
+        )
+        return report(site, server, run.loads, [], args, notes)
     # Signing runs twice as long, so that most confirm links come from its mails.
     sign_env = {**csrf, "BENCH_RUN": "a"}
     if args.profile == "sign":
@@ -333,7 +364,7 @@ def run_suite(
         for t in probers:
             t.join()
         run.loads.update(results)
-    notes = [
+    notes += [
         f"confirm links: {origin}",
         f"load average (1/5 min) at the start {started_load}, at the end {load_average()}",
     ]
@@ -425,6 +456,7 @@ def report(
 ) -> str:
     trivial = loads["trivial view"].rps
     insert = loads["bare insert"].rps
+    page = loads["petition page"].rps
     rows = []
     for name, load in loads.items():
         errors = f"{load.errors}" + (f" ({load.error_detail})" if load.errors else "")
@@ -437,6 +469,7 @@ def report(
                 errors,
                 ratio(load.rps, trivial),
                 ratio(load.rps, insert),
+                ratio(load.rps, page),
             ]
         )
     if delays:
@@ -453,12 +486,23 @@ def report(
             + (f"; {lost} not seen within 30 s" if lost else ""),
         )
     vendor = site.task("vendor")["vendor"]
-    header = ["endpoint", "req/s", "p50 ms", "p99 ms", "errors", "÷ trivial", "÷ bare insert"]
+    header = [
+        "endpoint",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "÷ trivial",
+        "÷ bare insert",
+        "÷ petition page",
+    ]
     return (
         f"# HTTP load: {vendor}\n\n"
         f"{time.strftime('%Y-%m-%d %H:%M')} · {harness.machine()} · `undersigned serve` "
         f"({server.label}), UNDERSIGNED_PRODUCTION=1 · wrk {args.connections} connections, "
-        f"{args.seconds:g} s per run (sign {2 * args.seconds:g} s), load generator on the same "
+        f"{args.seconds:g} s per run"
+        + ("" if args.reads_only else f" (sign {2 * args.seconds:g} s)")
+        + ", load generator on the same "
         f"machine · petition seeded with {args.seed:,} signatures"
         + (" · **count cache off**" if args.no_cache else "")
         + "\n\n"
@@ -550,6 +594,11 @@ def main() -> None:
     parser.add_argument("--profile", choices=["sign", "confirm"], default=None)
     parser.add_argument("--keep", action="store_true", help="keep the site (data dir, database)")
     parser.add_argument(
+        "--reads-only",
+        action="store_true",
+        help="only the reads: references, page, count JSON, listings (writes http-<db>-reads.md)",
+    )
+    parser.add_argument(
         "--no-cache", action="store_true", help="the count cache off (writes http-<db>-nocache.md)"
     )
     args = parser.parse_args()
@@ -560,7 +609,8 @@ def main() -> None:
             name = f"http-servers-{db}.md"
         else:
             text = measure_site(db, args)
-            name = f"http-{db}{'-nocache' if args.no_cache else ''}.md"
+            name = f"http-{db}{'-nocache' if args.no_cache else ''}"
+            name += "-reads.md" if args.reads_only else ".md"
         print(text)
         (RESULTS / name).write_text(text)
 

@@ -5,6 +5,7 @@ Each command prints one JSON line last. Run with the site's environment
 (DJANGO_SETTINGS_MODULE=benchsite.settings, PYTHONPATH=bench, ...).
 
     tasks.py setup                 organiser, open petition, bare-insert table
+    tasks.py petitions N           N more open petitions with a few verified each (the listings)
     tasks.py seed SLUG START END [log]   bulk-load signatures START..END-1 with
                                    tallies (and their log entries)
     tasks.py tokens SLUG FILE      confirm tokens from the queued confirmation mails
@@ -82,6 +83,34 @@ def setup() -> None:
     petitions.publish(petition, organiser)
     create_table()
     reply({"slug": SLUG, "petition": petition.pk})
+
+
+# Words the listing benchmark searches for: one petition in eight has each.
+LISTING_WORDS = ["парки", "schools", "deputies", "река", "transport", "library", "больница", "air"]
+
+
+def more_petitions(count: str) -> None:
+    """Open petitions for the listings to show, sort and search (bench/http_load.py).
+
+    Each has a verified count in its tally (a petition's counts are its tally
+    rows; no signature is needed for a listing to read them) and words in two
+    scripts, so the search has something to fold and find.
+    """
+    organiser = User.objects.get(username="organiser")
+    for n in range(int(count)):
+        petition = Petition.objects.create(
+            slug=f"listed-{n}", organiser=organiser, organiser_name="Benchmark organisers"
+        )
+        word = LISTING_WORDS[n % len(LISTING_WORDS)]
+        TextVersion.objects.create(
+            petition=petition,
+            number=1,
+            title=f"Petition {n} about {word}",
+            body=f"Депутатам: we ask about {word} in district {n}.\n" * 10,
+        )
+        petitions.publish(petition, organiser)
+        petitions.add_to_tally(petition.pk, ("", ""), "verified", (n * 37) % 500 + 1)
+    reply({"petitions": int(count), "words": LISTING_WORDS})
 
 
 def do_seed(slug: str, start: int, end: int, log: bool = False) -> None:
@@ -413,6 +442,7 @@ def vendor() -> None:
 
 
 COMMANDS: dict[str, Callable[..., None]] = {
+    "petitions": more_petitions,
     "setup": setup,
     "seed": lambda slug, a, b, *log: do_seed(slug, int(a), int(b), log == ("log",)),
     "tokens": tokens,
