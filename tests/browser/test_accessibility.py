@@ -11,6 +11,7 @@ from django.test import Client
 from playwright.sync_api import Browser
 
 from tests.conftest import link_in, second_factor_login
+from undersigned.api.open_data import build_dump
 from undersigned.ops.management.commands.worker import run_once
 from undersigned.petitions.models import Petition
 
@@ -53,6 +54,10 @@ def pages(
     base = live_server.url
     urls = {
         "home": "/",
+        "petitions": "/petitions/?state=all&sort=newest",
+        "petitions found": "/petitions/?q=clean",
+        "petitions, none found": "/petitions/?q=volcano&state=closed",
+        "open data": "/data/",
         "petition": f"/p/{petition.slug}/",
         "letter": f"/p/{letter.slug}/",
         "signatories": f"/p/{petition.slug}/signatories/",
@@ -70,6 +75,7 @@ def pages(
     }
     client.post(confirm_link)
     run_once()
+    build_dump()  # so that the open data page lists a dump
     return {name: base + path for name, path in urls.items()}
 
 
