@@ -208,6 +208,8 @@ class _Rows:
             # a moderator entered (signing/paper.py), and stays as it was.
             "channel": Signature.Channel.ONLINE,
             "sheet_reference": "",
+            # Nobody is mailed about a made-up person's petition (signing.Subscription).
+            "wants_updates": False,
             "sent_to_official_contact": False,
             "is_founder": False,
             "state_reason": "",
