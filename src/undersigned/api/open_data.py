@@ -78,6 +78,7 @@ DUMP_COLUMNS = [
     "deadline",
     "verified_count",
     "awaiting_count",
+    "paper_count",
     "log_verified_count",
     *STAMP_COLUMNS,
 ]
@@ -330,6 +331,7 @@ def _counted_petitions(now: datetime) -> tuple[list[dict[str, Any]], int, dateti
         .annotate(
             verified_count=Coalesce(Sum("tallies__verified"), 0),
             awaiting_count=Coalesce(Sum("tallies__awaiting"), 0),
+            paper_count=Coalesce(Sum("tallies__verified_paper"), 0),
             log_verified_count=Coalesce(Max("checkpoint_count__verified"), 0),
             log_size=Subquery(latest.values("size")[:1]),
             checkpoint_time=Subquery(latest.values("created")[:1]),
@@ -340,6 +342,7 @@ def _counted_petitions(now: datetime) -> tuple[list[dict[str, Any]], int, dateti
             "id",
             "verified_count",
             "awaiting_count",
+            "paper_count",
             "log_verified_count",
             "log_size",
             "checkpoint_time",
@@ -399,6 +402,7 @@ def build_dump(day: date | None = None) -> PetitionDump:
                 "deadline": _iso(p.deadline) or None,
                 "verified_count": c["verified_count"],
                 "awaiting_count": c["awaiting_count"],
+                "paper_count": c["paper_count"],  # of verified_count, entered from paper
                 "log_verified_count": c["log_verified_count"],
             }
         )
