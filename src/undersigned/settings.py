@@ -176,6 +176,7 @@ INSTALLED_APPS = [
     "undersigned.ledger",
     "undersigned.abuse",
     "undersigned.privacy",
+    "undersigned.updates",
     "undersigned.api",
     "undersigned.ops",
     "undersigned.sharing",
@@ -474,12 +475,17 @@ SOURCE_DOMAIN_CLEAR_HOURS = env_int("SOURCE_DOMAIN_CLEAR_HOURS", 48)
 # one, and this keeps the site from mailing one address over and over.
 RATE_LIMIT_SEARCH = os.environ.get("RATE_LIMIT_SEARCH", "30/60")
 RATE_LIMIT_MY_DATA = os.environ.get("RATE_LIMIT_MY_DATA", "3/86400")
+# Requests per client address to the open data and the API's listings
+# (api/throttle.py; docs/operating.md, "Open data"): enough to poll every
+# file of a few dozen petitions each minute. One petition's count is not limited.
+RATE_LIMIT_API = os.environ.get("RATE_LIMIT_API", "120/60")
 for _name in (
     "RATE_LIMIT_CLIENT",
     "RATE_LIMIT_DOMAIN",
     "RATE_LIMIT_PETITION",
     "RATE_LIMIT_SEARCH",
     "RATE_LIMIT_MY_DATA",
+    "RATE_LIMIT_API",
 ):
     _count, _, _seconds = globals()[_name].partition("/")
     if not (_count.isdigit() and _seconds.isdigit() and int(_seconds) > 0):
@@ -487,12 +493,32 @@ for _name in (
 
 # How long a CDN or browser may keep the public API's answers (seconds).
 API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 1)
+# Daily dumps of every public petition with its counts kept for download (/data/).
+OPEN_DATA_DUMP_DAYS = env_int("OPEN_DATA_DUMP_DAYS", 30)
 
 # Public counts by place include the signers counted without their name only
 # where at least this many of them are (docs/security.md, "Small cells"): a
 # place's named signers are listed, so its count would tell how many hidden
 # ones it has. 0 shows every count whole.
 SMALL_CELL_THRESHOLD = env_int("SMALL_CELL_THRESHOLD", 5)
+
+# The steps of every petition (petitions/steps.py), in verified signatures:
+# at the first the addressee is asked to respond, at the second the petition
+# is considered for a debate. A petition may set its own; 0 means no such step.
+RESPONSE_THRESHOLD = env_int("RESPONSE_THRESHOLD", 10_000)
+DEBATE_THRESHOLD = env_int("DEBATE_THRESHOLD", 100_000)
+# Where addressees send their responses (a moderator publishes them): named in
+# the mail that asks them, and its Reply-To. Empty: the mail says to reply to
+# the petition's organisers through the site's operator.
+PETITIONS_OFFICE_EMAIL = os.environ.get("PETITIONS_OFFICE_EMAIL", "")
+# Updates to signers who asked for them (updates/services.py): how many mails
+# a minute the worker hands the mail server, across all petitions, and how
+# many updates (a response, a debate scheduled, a debate held) one petition
+# may send at most.
+UPDATE_MAILS_PER_MINUTE = env_int("UPDATE_MAILS_PER_MINUTE", 120)
+UPDATES_PER_PETITION = env_int("UPDATES_PER_PETITION", 3)
+if UPDATE_MAILS_PER_MINUTE < 1:
+    raise ImproperlyConfigured("UPDATE_MAILS_PER_MINUTE must be at least 1")
 
 # How long a confirmation link works.
 CONFIRMATION_TTL_HOURS = env_int("CONFIRMATION_TTL_HOURS", 72)

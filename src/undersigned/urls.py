@@ -6,23 +6,27 @@ from django_otp.admin import OTPAdminSite
 from undersigned.abuse import views as abuse
 from undersigned.accounts import twofactor_views as twofactor
 from undersigned.accounts import views as accounts
-from undersigned.api import exports
+from undersigned.api import exports, open_data
 from undersigned.api.views import api
 from undersigned.ledger import views as ledger
 from undersigned.ledger import witness_views as witnessed
+from undersigned.moderation import paper_views as paper
 from undersigned.moderation import views as moderation
 from undersigned.ops import views as ops
+from undersigned.petitions import listing_views as listing
 from undersigned.petitions import organiser_views as organiser
 from undersigned.petitions import views as petitions
 from undersigned.privacy import views as privacy
 from undersigned.signing import views as signing
+from undersigned.updates import views as updates
 
 # The admin asks for the TOTP code beside the password, whatever REQUIRE_2FA
 # says: only staff use it, and staff always need the second factor.
 admin.site.__class__ = OTPAdminSite
 
 urlpatterns = [
-    path("", petitions.home, name="home"),
+    path("", listing.home, name="home"),
+    path("petitions/", listing.petitions, name="petitions"),
     path("p/<slug:slug>/", petitions.petition, name="petition"),
     path("p/<slug:slug>/signatories/", petitions.signatories, name="signatories"),
     path("p/<slug:slug>/signatories.csv", exports.signatories_csv, name="signatories-csv"),
@@ -54,12 +58,48 @@ urlpatterns = [
         moderation.custody_export,
         name="moderation-custody-export",
     ),
+    path("moderation/paper/<slug:slug>/", paper.paper_entry, name="moderation-paper"),
+    path("moderation/paper/<slug:slug>/sheet/", paper.paper_sheet, name="moderation-paper-sheet"),
+    path("moderation/answers/", updates.answers, name="updates-answers"),
+    path("moderation/answers/<slug:slug>/", updates.answer, name="updates-answer"),
+    path(
+        "moderation/answers/<slug:slug>/response/",
+        updates.publish_response,
+        name="updates-publish-response",
+    ),
+    path(
+        "moderation/answers/<slug:slug>/outcome/",
+        updates.publish_outcome,
+        name="updates-publish-outcome",
+    ),
+    path("unsubscribe/<str:token>/", updates.unsubscribe, name="unsubscribe"),
     path("moderation/sources/", abuse.sources, name="abuse-sources"),
     path("moderation/sources/invalidate/", abuse.invalidate, name="abuse-invalidate"),
     path("moderation/bulk/<int:action_id>/undo/", abuse.revert, name="abuse-revert"),
     path("moderation/blocklist/", abuse.blocked, name="abuse-blocklist"),
     path("moderation/blocklist/add/", abuse.block, name="abuse-block"),
     path("moderation/blocklist/<int:entry_id>/remove/", abuse.unblock, name="abuse-unblock"),
+    path("data/", open_data.data_page, name="open-data"),
+    re_path(
+        r"^data/p/(?P<slug>[-a-zA-Z0-9_]+)/signatures-per-hour\.(?P<suffix>csv|json)$",
+        open_data.signatures_per_hour,
+        name="open-data-hours",
+    ),
+    re_path(
+        r"^data/p/(?P<slug>[-a-zA-Z0-9_]+)/signatures-per-region\.(?P<suffix>csv|json)$",
+        open_data.signatures_per_region,
+        name="open-data-regions",
+    ),
+    re_path(
+        r"^data/petitions-latest\.(?P<suffix>csv|json)$",
+        open_data.dump_latest,
+        name="open-data-dump-latest",
+    ),
+    re_path(
+        r"^data/petitions-(?P<day>[0-9]{4}-[0-9]{2}-[0-9]{2})\.(?P<suffix>csv|json)$",
+        open_data.dump_of_day,
+        name="open-data-dump",
+    ),
     path("log/", ledger.checkpoint_history, name="log"),
     path("log/checkpoint", witnessed.checkpoint, name="log-checkpoint"),
     path("log/policy", witnessed.policy, name="log-policy"),

@@ -10,8 +10,14 @@ directory, opens every sealed column with them, and looks for the people.
 
 It must find no hidden signer's name and no decided signer's address, and no
 row that ties a hidden signer to their register entry. What is still readable
-by design (a claim awaiting review, a signature not yet confirmed) is counted
-here and listed, with its window, in docs/security.md.
+by design (a claim awaiting review, a signature not yet confirmed, the address
+of a signer who asked to be told about the response) is counted here and
+listed, with its window, in docs/security.md.
+
+Signers tick "Tell me about this petition's response and outcome" as a browser
+sends it: the box is ticked by default on the public petition (so three of its
+four signers leave it on; one unticks it) and not on the register letter (one
+claimant ticks it). A response is published and mailed to them before the seizure.
 """
 
 import base64
@@ -55,6 +61,15 @@ PUBLIC_SIGNERS = [
     ("Hidden Marina Sokolova", "marina.sokolova@mail.example.org", "hide"),
     ("Shown Oleg Withdrawn", "oleg.withdrawn@mail.example.org", "show"),
 ]
+# Who leaves "tell me about the response and outcome" ticked (on by default on
+# the public petition, off on the register letter). Oleg withdraws afterwards.
+WANT_UPDATES = {
+    "sofia.petrova@mail.example.org",
+    "boris.kuznetsov@mail.example.org",
+    "oleg.withdrawn@mail.example.org",
+    "zorin@council.example.org",
+    "ulyana@mail.example.org",  # never confirms: nothing is kept for updates
+}
 # (name, address, visibility, municipality, what happens)
 LETTER_CLAIMS = [
     ("Kseniya Lindstrem", "lindstrem@council.example.org", "hide", "Semyonovsky", "official"),
@@ -128,16 +143,21 @@ def _realistic_run(site: Site, smtp: SmtpServer, base: str) -> None:
         with smtp.inbox.lock:
             return any(address in m["X-Envelope-To"] for m in smtp.inbox.messages)
 
+    def ticked(address: str) -> dict[str, str]:
+        # A ticked box is sent as "on"; an unticked one is not sent at all.
+        return {"updates": "on"} if address in WANT_UPDATES else {}
+
     for name, address, visibility in PUBLIC_SIGNERS:
         form = {"full_name": name, "email": address, "visibility": visibility}
-        _sign(visitor, "clean-air", form)
+        _sign(visitor, "clean-air", {**form, **ticked(address)})
     _sign(visitor, "clean-air", {"full_name": UNCONFIRMED[0], "email": UNCONFIRMED[1],
-                                 "visibility": "hide"})
+                                 "visibility": "hide", **ticked(UNCONFIRMED[1])})
     for name, address, visibility, municipality, _ in LETTER_CLAIMS:
         _sign(visitor, "deputies", {
             "full_name": name, "email": address, "visibility": visibility,
             "role": "municipal deputy", "municipality": municipality,
             "evidence_url": f"https://council.example.org/{municipality.lower()}",
+            **ticked(address),
         })
     everyone = [a for _, a, _ in PUBLIC_SIGNERS] + [c[1] for c in LETTER_CLAIMS] + [FOUNDER[1]]
     wait_for(lambda: all(mailed(a) for a in everyone), 60, "confirmation mail", site)
@@ -171,6 +191,19 @@ for address, decision in {decisions!r}.items():
 print(json.dumps(Signature.objects.filter(petition_id={ids["letter"]}, state="verified").count()))
 """
     )
+    # The addressees answer; the signers who asked are mailed it.
+    site.python(
+        """
+import json
+from django.utils import timezone
+from undersigned.petitions.models import Petition
+from undersigned.updates.services import publish_response
+for slug in ("clean-air", "deputies"):
+    publish_response(Petition.objects.get(slug=slug), None, answered_by="The council",
+                     responded_on=timezone.localdate(), text="We have read it.")
+print(json.dumps(True))
+"""
+    )
 
     def settled() -> bool:
         state = site.python(
@@ -178,11 +211,13 @@ print(json.dumps(Signature.objects.filter(petition_id={ids["letter"]}, state="ve
 import json
 from undersigned.ledger.models import LogEntry
 from undersigned.outbox.models import OutgoingMail
+from undersigned.updates.models import UpdateRun
 print(json.dumps([OutgoingMail.objects.filter(sent_at__isnull=True).count(),
-                  LogEntry.objects.filter(index__isnull=True).count()]))
+                  LogEntry.objects.filter(index__isnull=True).count(),
+                  UpdateRun.objects.filter(filled_at__isnull=True).count()]))
 """
         )
-        return state == [0, 0]
+        return state == [0, 0, 0]
 
     wait_for(settled, 60, "mail sent and the log sequenced", site)
 
@@ -227,7 +262,8 @@ def _server_keys(env: dict[str, str], data_dir: Path) -> list[bytes]:
 
 PURPOSES = [
     "signature.full_name", "signature.email", "signature.evidence_url",
-    "outbox.to", "outbox.subject", "outbox.body", "register.official_email",
+    "outbox.to", "outbox.subject", "outbox.body", "outbox.headers", "register.official_email",
+    "subscription.email", "petition.addressee_email",
 ]
 
 
@@ -306,6 +342,14 @@ def test_a_seized_server_reveals_no_hidden_signer_and_no_decided_address(
     site.worker()
     _realistic_run(site, smtp_server, base)
     site.stop_all()
+    with smtp_server.inbox.lock:
+        told = sorted(
+            m["X-Envelope-To"] for m in smtp_server.inbox.messages if m["List-Unsubscribe"]
+        )
+    assert told == sorted(
+        ["sofia.petrova@mail.example.org", "boris.kuznetsov@mail.example.org",
+         "zorin@council.example.org"]
+    ), "the response reached the signers who asked, once each"
 
     # The seizure: the data directory, the database and the environment.
     seized = tmp_path / "seized"
@@ -337,15 +381,25 @@ def test_a_seized_server_reveals_no_hidden_signer_and_no_decided_address(
     decided_addresses = [a for _, a, _ in PUBLIC_SIGNERS] + [
         c[1] for c in LETTER_CLAIMS if c[4] != "pending"
     ] + [FOUNDER[1]]
+    # Verified, asked for updates and still there (Oleg withdrew, Ulyana never confirmed).
+    subscribed = {"sofia.petrova@mail.example.org", "boris.kuznetsov@mail.example.org",
+                  "zorin@council.example.org"}
     # The register lists everyone eligible, signer or not: a name there says nothing.
     register = ("registers_registerentry",)
+    kept_for_updates = ("signing_subscription",)
     for name in hidden_names:
         assert not rows_with(name, outside=register), f"{name} readable in {rows_with(name)}"
         assert name.lower() not in files
     for address in decided_addresses:
-        found = rows_with(address, outside=register)
+        # An opted-in signer's address is readable by design, and only where it is
+        # kept for the updates (not in the outbox once the update is sent).
+        found = rows_with(address, outside=register + kept_for_updates)
         assert not found, f"{address} readable in {found}"
         assert address.lower() not in files
+    in_subscriptions = {
+        str(row["email"]) for row, _ in readable["signing_subscription"]
+    }
+    assert in_subscriptions == subscribed
     if engine == "sqlite":
         # A forensic copy reads the file, not the tables: free pages and the
         # write-ahead log may hold old versions of rows (secure_delete, docs/security.md).
@@ -355,7 +409,7 @@ def test_a_seized_server_reveals_no_hidden_signer_and_no_decided_address(
             _open_with(keys, token.decode()) or ""
             for token in re.findall(rb"v1:[A-Za-z0-9+/=]{20,}", residue)
         } - on_register
-        for address in decided_addresses:
+        for address in set(decided_addresses) - subscribed:
             assert not [v for v in old_values if address in v.lower()], f"{address} in free space"
     # The moderator's notes named people: sealed with them.
     assert not rows_with("checked by phone") and not rows_with("on the council site")
@@ -377,8 +431,16 @@ def test_a_seized_server_reveals_no_hidden_signer_and_no_decided_address(
     exposed = {
         "claim awaiting review": bool(rows_with(pending_claim[1])),
         "signature not yet confirmed": bool(rows_with(unconfirmed[1])),
+        # Verified signers who asked to be told of the response and outcome, one of
+        # them hidden: their address, and that it signed this petition, until they
+        # unsubscribe, withdraw, erase their data or the retention purge.
+        "opted-in signers' addresses": len(in_subscriptions),
     }
-    assert exposed == {"claim awaiting review": True, "signature not yet confirmed": True}
+    assert exposed == {
+        "claim awaiting review": True,
+        "signature not yet confirmed": True,
+        "opted-in signers' addresses": 3,
+    }
     readable_addresses = {
         s["email"] for s in signatures if s["email"] and "@" in str(s["email"])
     }

@@ -1,14 +1,20 @@
 """The public JSON API. Counts come from tallies, like the pages."""
 
-from datetime import datetime
+from datetime import date, datetime
+from enum import Enum
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Schema
+from ninja.params.functions import Query as NinjaQuery
 
+from undersigned.api.throttle import too_many
+from undersigned.petitions import listing
 from undersigned.petitions.models import Petition
 from undersigned.petitions.services import FreshCache, register_cache
-from undersigned.petitions.standing import Standing, current, current_many
+from undersigned.petitions.standing import Standing, current
+from undersigned.petitions.steps import logged, read_answers, where
 
 api = NinjaAPI(
     title="Undersigned API",
@@ -41,6 +47,13 @@ class PetitionSummaryOut(Schema):
     url: str
     verified_count: int
     awaiting_count: int
+    paper_count: int = Field(
+        description=(
+            "Of verified_count, the signatures a moderator entered from paper sheets "
+            "(the page's \"of which N on paper\"). The log marks each of them "
+            "\"channel\": \"paper\" (docs/log-format.md)."
+        )
+    )
     text_version: int
     opened_at: datetime | None
     closed_at: datetime | None
@@ -65,8 +78,54 @@ class PetitionSummaryOut(Schema):
     )
 
 
+class StepOut(Schema):
+    step: str = Field(description="response: the addressee is asked to respond; debate: "
+                      "it is considered for a debate")
+    threshold: int
+    reached: bool
+    reached_at: datetime | None = Field(description="When the site first saw it reached.")
+
+
+class AnswerLogOut(Schema):
+    log_index: int | None = Field(
+        description="Its entry in the public log (null for the seconds until it is sequenced)."
+    )
+    log_count: int | None = Field(
+        description=(
+            "The petition's verified count in the log just before that entry, which the "
+            "entry carries and `undersigned verify` recomputes (docs/log-format.md, Answers)."
+        )
+    )
+    verified_count: int = Field(description="The live verified count when it was published.")
+    published_at: datetime
+    sha256: str = Field(description="SHA-256 of the document, as the log entry has it.")
+
+
+class ResponseOut(AnswerLogOut):
+    answered_by: str
+    responded_on: date
+    text: str
+
+
+class OutcomeOut(AnswerLogOut):
+    kind: str = Field(description="debate_scheduled or debated")
+    date: date
+    link: str
+    note: str
+
+
 class PetitionOut(PetitionSummaryOut):
     organiser: str
+    addressee: str = Field(description="Whom the petition or letter is addressed to.")
+    state: str = Field(
+        description=(
+            "Where it stands: awaiting_response, responded, debate_scheduled, debated, "
+            "or empty while it only gathers signatures."
+        )
+    )
+    steps: list[StepOut]
+    response: ResponseOut | None
+    outcomes: list[OutcomeOut]
     text_sha256: str
     thresholds: list[int]
     register_name: str | None
@@ -92,6 +151,7 @@ def _public_fields(petition: Petition, standing: Standing) -> dict[str, object]:
         "language": version.language,
         "verified_count": standing.verified,
         "awaiting_count": standing.awaiting,
+        "paper_count": standing.paper,
         "text_version": version.number,
         "opened_at": petition.opened_at,
         "closed_at": petition.closed_at,
@@ -102,21 +162,7 @@ def _public_fields(petition: Petition, standing: Standing) -> dict[str, object]:
     }
 
 
-def _summary(request: HttpRequest, petition: Petition, standing: Standing) -> dict[str, object]:
-    return {
-        **_public_fields(petition, standing),
-        "url": request.build_absolute_uri(petition.get_absolute_url()),
-    }
-
-
 PUBLIC = Petition.objects.public().select_related("register")
-
-
-@api.get("/petitions", response=list[PetitionSummaryOut], summary="List public petitions")
-def list_petitions(request: HttpRequest) -> list[dict[str, object]]:
-    petitions = list(PUBLIC.order_by("-opened_at", "slug"))
-    standings = current_many(petitions)
-    return [_summary(request, p, standings[p.pk]) for p in petitions]
 
 
 def _find_petition(slug: str) -> Petition:
@@ -140,6 +186,55 @@ def _read_petition(petition: Petition, standing: Standing) -> dict[str, object]:
         "register_name": petition.register.name if petition.register else None,
         "counts_by_region": places.regions,
         "verified_unplaced": places.unplaced,
+        **_answers(petition, standing),
+    }
+
+
+def _logged_fields(answer: Any) -> dict[str, object]:
+    found = logged(answer)
+    return {
+        "log_index": found.index if found else None,
+        "log_count": found.count if found else None,
+        "verified_count": answer.verified,
+        "published_at": answer.published_at,
+        "sha256": answer.sha256,
+    }
+
+
+def _answers(petition: Petition, standing: Standing) -> dict[str, object]:
+    answers = read_answers(petition)
+    progress = where(petition, standing.verified, answers)
+    response = answers.response
+    return {
+        "addressee": petition.addressee,
+        "state": progress.state,
+        "steps": [
+            {
+                "step": s.step,
+                "threshold": s.threshold,
+                "reached": s.reached,
+                "reached_at": s.reached_at,
+            }
+            for s in progress.steps
+        ],
+        "response": None
+        if response is None
+        else {
+            **_logged_fields(response),
+            "answered_by": response.answered_by,
+            "responded_on": response.responded_on,
+            "text": response.text,
+        },
+        "outcomes": [
+            {
+                **_logged_fields(o),
+                "kind": o.kind,
+                "date": o.happens_on,
+                "link": o.link,
+                "note": o.note,
+            }
+            for o in answers.outcomes
+        ],
     }
 
 
@@ -201,11 +296,15 @@ class TimelineOut(Schema):
 
 @api.get(
     "/petitions/{slug}/timeline",
-    response={200: TimelineOut, 404: ErrorOut},
+    response={200: TimelineOut, 404: ErrorOut, 429: ErrorOut},
     summary="Signatures per UTC hour: verified and removed (from the public log), awaiting",
 )
-def get_timeline(request: HttpRequest, slug: str) -> dict[str, object]:
+def get_timeline(request: HttpRequest, slug: str) -> Any:
     from undersigned.sharing.services import timeline
+
+    refused = too_many(request)  # RATE_LIMIT_API, as the open data
+    if refused is not None:
+        return refused
 
     petition = PUBLIC.filter(slug=slug).first()
     if petition is None:
@@ -250,12 +349,16 @@ class InvalidOut(Schema):
 
 @api.get(
     "/petitions/{slug}/signatories",
-    response={200: SignatoriesOut, 404: ErrorOut, 422: InvalidOut},
+    response={200: SignatoriesOut, 404: ErrorOut, 422: InvalidOut, 429: ErrorOut},
     summary="Verified signatories who chose to be shown, from the public log, in pages",
 )
-def get_signatories(request: HttpRequest, slug: str, after: int = -1) -> dict[str, object]:
+def get_signatories(request: HttpRequest, slug: str, after: int = -1) -> Any:
     from undersigned.api.exports import shown_signatories
     from undersigned.ledger.services import latest_checkpoint
+
+    refused = too_many(request)  # RATE_LIMIT_API, as the open data
+    if refused is not None:
+        return refused
 
     petition = PUBLIC.filter(slug=slug).first()
     if petition is None:
@@ -286,3 +389,113 @@ def get_signatories(request: HttpRequest, slug: str, after: int = -1) -> dict[st
         "signatories": rows,
         "next_after": rows[-1]["log_index"] if more else None,
     }
+
+
+class ListedPetitionOut(PetitionSummaryOut):
+    states: list[str] = Field(
+        description=(
+            "The listing states the petition is in (the values of the state parameter "
+            "but 'all'): a petition may be in several, e.g. open and awaiting a response."
+        )
+    )
+
+
+# The listing's choices as enums, so the schema names them and anything else is a 422.
+StateIn = Enum(  # type: ignore[misc]
+    "StateIn", {key.replace("-", "_"): key for key in [*listing.STATES, listing.ALL]}, type=str
+)
+SortIn = Enum("SortIn", {key: key for key in listing.SORTS}, type=str)  # type: ignore[misc]
+
+
+def _listed(request: HttpRequest, item: listing.Listed) -> dict[str, object]:
+    petition, row, standing = item.row.petition, item.row, item.standing
+    return {
+        "slug": petition.slug,
+        "title": row.title,
+        "kind": petition.kind,
+        "status": petition.status,
+        "audience": petition.audience,
+        "language": row.language,
+        "url": request.build_absolute_uri(petition.get_absolute_url()),
+        "verified_count": standing.verified,
+        "awaiting_count": standing.awaiting,
+        "paper_count": standing.paper,
+        "text_version": row.text_version,
+        "opened_at": petition.opened_at,
+        "closed_at": petition.closed_at,
+        "deadline": petition.deadline,
+        "log_size": standing.log_size,
+        "checkpoint_time": standing.checkpoint_time,
+        "log_verified_count": standing.log_verified,
+        "states": row.states,
+    }
+
+
+@api.get(
+    "/petitions",
+    response={200: list[ListedPetitionOut], 422: InvalidOut, 429: ErrorOut},
+    summary="List public petitions: by state, found by their words, by signatures or date",
+    description=(
+        "Without parameters: every public petition, newest first, in one answer (what "
+        "`undersigned verify` compares with the log). `state` chooses the petitions in one "
+        "state (default all); `q` finds words of their titles and texts in any language, "
+        "script or transliteration (as /petitions/ does); `sort` orders by verified "
+        "signatures or by the date opened (default newest); `page` answers that page of "
+        f"{listing.PAGE_SIZE}, with the number of matching petitions in the X-Total-Count "
+        "header and the next and previous pages in a Link header (RFC 8288). Counts are "
+        "those of GET /api/petitions/{slug}. Limited per client address like the open data "
+        "(RATE_LIMIT_API; past it, 429 with Retry-After)."
+    ),
+)
+def list_petitions(
+    request: HttpRequest,
+    state: StateIn = StateIn[listing.ALL],
+    q: str = NinjaQuery("", max_length=listing.MAX_QUERY_LENGTH),
+    sort: SortIn = SortIn["newest"],
+    page: int | None = NinjaQuery(None, ge=1),
+) -> HttpResponse:
+    refused = too_many(request)
+    if refused is not None:
+        return refused
+    query = listing.Query(state.value, sort.value, listing.normal_query(q), page or 1)
+    rows = listing.page_rows(query, every=page is None)
+    standings = listing.standings_of(rows)
+    # The finished JSON is kept per copy of the rows and of their counts, as the
+    # count JSON is: validating and encoding the items costs more than the rest.
+    body = _listings.get(
+        (query, page is None, request.build_absolute_uri("/")),
+        lambda: _render_listing(request, query, rows, standings),
+        order=(rows.serial, tuple(standings[r.petition.pk].order for r in rows.rows)),
+    )
+    response = HttpResponse(body, content_type=api.get_content_type())
+    if page is not None:
+        response["X-Total-Count"] = str(rows.total)
+        base = request.build_absolute_uri(request.path)
+        chosen = {"state": query.state, "sort": query.sort, **({"q": query.q} if query.q else {})}
+        links = []
+        if page > 1:
+            links.append(f'<{base}?{urlencode({**chosen, "page": page - 1})}>; rel="prev"')
+        if page < rows.pages:
+            links.append(f'<{base}?{urlencode({**chosen, "page": page + 1})}>; rel="next"')
+        if links:
+            response["Link"] = ", ".join(links)
+    return response
+
+
+def _render_listing(
+    request: HttpRequest,
+    query: listing.Query,
+    rows: listing.PageRows,
+    standings: dict[int, Standing],
+) -> str:
+    items = [_listed(request, item) for item in listing.with_counts(query, rows, standings)]
+    body = [ListedPetitionOut.model_validate(item).model_dump() for item in items]
+    rendered: str = api.renderer.render(request, body, response_status=200)
+    return rendered
+
+
+# Per (query, all pages or one, the site address the request used), kept for
+# half of COUNT_CACHE_SECONDS like the count JSON.
+_listings: FreshCache[tuple[listing.Query, bool, str], str] = register_cache(
+    FreshCache(share=0.5)
+)

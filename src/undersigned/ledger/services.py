@@ -70,11 +70,18 @@ def verification_payload(
     role: str,
     place: tuple[str, str],
     show_name: bool,
+    paper: bool = False,
 ) -> tuple[dict[str, Any], bytes | None]:
-    """A verified signature's log payload, and the salt of its commitment if the name is hidden."""
+    """A verified signature's log payload, and the salt of its commitment if the name is hidden.
+
+    `paper`: entered by a moderator from a paper sheet; the entry says so
+    ("channel": "paper"), an online one carries no channel at all.
+    """
     region, municipality = place
     signer_fields = entries.signer_fields(name, role, municipality, region)
     payload = _base(entries.SIGNATURE_VERIFIED, petition, version, at)
+    if paper:
+        payload["channel"] = entries.CHANNEL_PAPER
     if show_name:
         payload["signer"] = signer_fields
         return payload, None
@@ -96,6 +103,7 @@ def record_verification(signature: Signature) -> str:
         role=signature.role,
         place=signature.place(),
         show_name=signature.show_name,
+        paper=signature.channel == Signature.Channel.PAPER,
     )
     raw, digest = new_token()
     opening = None
@@ -129,6 +137,29 @@ def record_verification(signature: Signature) -> str:
     )
     signature.verified_entry = entry
     return raw
+
+
+def record_answer(
+    event: str,
+    petition: Petition,
+    *,
+    document: str,
+    outcome: str | None = None,
+    at: datetime | None = None,
+) -> LogEntry:
+    """Log a response or an outcome published: its document's SHA-256 and the count.
+
+    The count and the log's size go in when the entry is sequenced (`sequence`):
+    the count is then exactly what the entries before it give, which anyone
+    recomputes, so nobody can later say the answer came at a lower count.
+    """
+    if event not in entries.ANSWERS:
+        raise LedgerError(f"{event} is not an answer")
+    payload = _base(event, petition, petition.shown_version(), at or timezone.now())
+    payload["document"] = document
+    if outcome is not None:
+        payload["outcome"] = outcome
+    return LogEntry.objects.create(petition=petition, event=event, payload=payload)
 
 
 def record_removal(signature: Signature, event: str, *, reason: str | None = None) -> LogEntry:
@@ -176,10 +207,64 @@ def _locked_state() -> LogState:
     return LogState.objects.select_for_update().get(pk=1)
 
 
-def encode_entry(entry: LogEntry, ref_index: int | None) -> bytes:
+def encode_entry(entry: LogEntry, ref_index: int | None, **sequenced: Any) -> bytes:
+    """The entry's bytes; `sequenced` holds what only its place in the log decides
+    (an answer's `count` and `size`)."""
     payload = dict(entry.payload)
     payload["time"] = datetime.fromisoformat(payload["time"])
-    return entries.encode(**payload, ref=ref_index)
+    return entries.encode(**payload, ref=ref_index, **sequenced)
+
+
+class _LiveCounts:
+    """Petitions' verified counts in the log at each entry being sequenced.
+
+    Only answers need them, and they are rare: a petition's count at the start
+    of the batch is read when its first answer comes (the latest checkpoint's
+    CheckpointCount, plus the entries sequenced since), and the batch's own
+    entries move it as they go.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size  # the log's size when the batch began
+        self.moves: dict[int, int] = {}  # per petition, what this batch moved so far
+        self.base: dict[int, int] = {}
+
+    def move(self, entry: LogEntry) -> None:
+        if entry.event == entries.SIGNATURE_VERIFIED:
+            self.moves[entry.petition_id] = self.moves.get(entry.petition_id, 0) + 1
+        elif entry.event in entries.REMOVALS:
+            self.moves[entry.petition_id] = self.moves.get(entry.petition_id, 0) - 1
+
+    def now(self, petition_id: int) -> int:
+        if petition_id not in self.base:
+            self.base[petition_id] = self._at_start(petition_id)
+        return self.base[petition_id] + self.moves.get(petition_id, 0)
+
+    def _at_start(self, petition_id: int) -> int:
+        latest = SignedCheckpoint.objects.filter(size__lte=self.size).order_by("-size").first()
+        signed = latest.size if latest is not None else 0
+        counted = 0
+        if latest is not None:
+            counted = (
+                CheckpointCount.objects.filter(petition_id=petition_id)
+                .values_list("verified", flat=True)
+                .first()
+                or 0
+            )
+        since = (
+            LogEntry.objects.filter(
+                petition_id=petition_id,
+                index__gte=signed,
+                index__lt=self.size,
+                event__in=[entries.SIGNATURE_VERIFIED, *entries.REMOVALS],
+            )
+            .values("event")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for row in since:
+            counted += row["n"] if row["event"] == entries.SIGNATURE_VERIFIED else -row["n"]
+        return counted
 
 
 def sequence(limit: int = SEQUENCE_BATCH) -> int:
@@ -195,6 +280,7 @@ def sequence(limit: int = SEQUENCE_BATCH) -> int:
         )
         reader = DbHashReader()
         new_hashes: list[LogHash] = []
+        live = _LiveCounts(state.size)
         for entry in pending:
             n = state.size
             ref = None
@@ -202,7 +288,11 @@ def sequence(limit: int = SEQUENCE_BATCH) -> int:
                 ref = assigned.get(entry.ref_entry_id)
                 if ref is None:
                     raise LedgerError(f"entry {entry.pk} names an entry not yet in the log")
-            data = encode_entry(entry, ref)
+            sequenced: dict[str, int] = {}
+            if entry.event in entries.ANSWERS:
+                sequenced = {"count": live.now(entry.petition_id), "size": n}
+            live.move(entry)
+            data = encode_entry(entry, ref, **sequenced)
             first = merkle.stored_hash_index(0, n)
             for k, value in enumerate(merkle.stored_hashes(n, data, reader)):
                 reader.cache[first + k] = value

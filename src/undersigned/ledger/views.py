@@ -259,6 +259,11 @@ class LogLine:
     version: int | None = None
     title: str | None = None
     ref_url: str = ""
+    paper: bool = False  # a verification entered from a paper sheet ("channel": "paper")
+    # An answer's (a response or an outcome published): its document's
+    # SHA-256 and the petition's count in the log just before it.
+    document: str | None = None
+    count: int | None = None
 
 
 # What each kind of entry is called on the page. A new kind of entry (a
@@ -271,6 +276,12 @@ EVENT_WORDS: dict[str, Callable[[], str]] = {
     log_entries.PETITION_OPENED: lambda: _("Petition opened"),
     log_entries.PETITION_TEXT_VERSION: lambda: _("Text corrected"),
     log_entries.PETITION_CLOSED: lambda: _("Petition closed"),
+    log_entries.RESPONSE_PUBLISHED: lambda: _("Response published"),
+}
+# An outcome's words depend on which it is.
+OUTCOME_WORDS: dict[str, Callable[[], str]] = {
+    "debate_scheduled": lambda: _("Outcome published: a debate scheduled"),
+    "debated": lambda: _("Outcome published: debated"),
 }
 
 
@@ -294,6 +305,8 @@ def log_line(index: int, data: bytes) -> LogLine:
         return LogLine(index, "", "", None, _("An entry this page cannot read"))
     event = _field(raw, "event", str) or ""
     words = EVENT_WORDS.get(event)
+    if event == log_entries.OUTCOME_PUBLISHED:
+        words = OUTCOME_WORDS.get(_field(raw, "outcome", str) or "", words)
     when = None
     if isinstance(raw.get("time"), str):
         try:
@@ -315,6 +328,9 @@ def log_line(index: int, data: bytes) -> LogLine:
         reason=_field(raw, "reason", str),
         version=_field(raw, "version", int),
         title=_field(raw, "title", str),
+        paper=raw.get("channel") == log_entries.CHANNEL_PAPER,
+        document=_field(raw, "document", str),
+        count=_field(raw, "count", int),
     )
 
 

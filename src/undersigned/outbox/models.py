@@ -27,7 +27,7 @@ class OutgoingMail(models.Model):
     gave_up_at = models.DateTimeField(null=True, blank=True)
     # Names the recipient's place on a mailing list ("subscription:12"), so that
     # their unsent mail is dropped when they leave it (drop_unsent).
-    recipient_key = models.CharField(max_length=64, blank=True, db_index=True)
+    recipient_key = models.CharField(max_length=64, blank=True, default="")
     created = models.DateTimeField(auto_now_add=True)
     next_attempt_at = models.DateTimeField(db_index=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -41,7 +41,13 @@ class OutgoingMail(models.Model):
                 fields=["next_attempt_at"],
                 condition=models.Q(sent_at__isnull=True),
                 name="outgoing_mail_due",
-            )
+            ),
+            # Finds the unsent mail of someone who left a list (drop_unsent).
+            models.Index(
+                fields=["recipient_key"],
+                condition=models.Q(sent_at__isnull=True) & ~models.Q(recipient_key=""),
+                name="outgoing_mail_recipient",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from undersigned.core.fields import EncryptedTextField
 from undersigned.registers.models import Register
 
 
@@ -62,6 +63,15 @@ class Petition(models.Model):
     # own; otherwise the site's UNDERSIGNED_CUSTODY_RECIPIENT. The private half
     # stays with its moderators, off the server.
     custody_recipient = models.CharField(max_length=100, blank=True)
+    # Whom the petition or letter asks (a person, an office, a body), shown as
+    # "To: …"; and where the site tells them that a step is reached. That
+    # address is sealed at rest like every other (docs/security.md).
+    addressee = models.CharField(max_length=200, blank=True)
+    addressee_email = EncryptedTextField(purpose="petition.addressee_email", blank=True)
+    # The steps' thresholds of verified signatures for this petition; None
+    # takes the site's (RESPONSE_THRESHOLD, DEBATE_THRESHOLD), 0 has no such step.
+    response_threshold = models.PositiveIntegerField(null=True, blank=True)
+    debate_threshold = models.PositiveIntegerField(null=True, blank=True)
 
     objects = PetitionQuerySet.as_manager()
 
@@ -83,6 +93,15 @@ class Petition(models.Model):
     @property
     def needs_register(self) -> bool:
         return self.audience == self.Audience.REGISTER
+
+    def step_threshold(self, step: str) -> int:
+        """The verified count at which `step` ("response" or "debate") is reached; 0: never."""
+        own = self.response_threshold if step == Step.RESPONSE else self.debate_threshold
+        if own is not None:
+            return own
+        if step == Step.RESPONSE:
+            return int(settings.RESPONSE_THRESHOLD)
+        return int(settings.DEBATE_THRESHOLD)
 
     def custody_key(self) -> str:
         """The age recipient this petition's sealed identities go to ("" when none is set)."""
@@ -153,6 +172,10 @@ class Tally(models.Model):
     hidden ones it has; the public reads use it to keep small numbers of them
     unattributed (petitions.services.place_counts, docs/security.md).
 
+    `verified_paper` is how many of `verified` a moderator entered from paper
+    sheets: the petition's "of which N on paper". Only its sum is shown, never
+    a place's.
+
     `changes` grows by one in every statement that moves the row, so the sum
     over a petition's rows orders any two reads of its counts: the one with
     the larger sum saw more (petitions.standing, "never backwards").
@@ -164,6 +187,7 @@ class Tally(models.Model):
     verified = models.BigIntegerField(default=0)
     awaiting = models.BigIntegerField(default=0)
     verified_hidden = models.BigIntegerField(default=0)
+    verified_paper = models.BigIntegerField(default=0)
     changes = models.BigIntegerField(default=0)
 
     class Meta:
@@ -179,6 +203,10 @@ class Tally(models.Model):
                     verified_hidden__gte=0, verified_hidden__lte=models.F("verified")
                 ),
                 name="tally_hidden_within_verified",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(verified_paper__gte=0, verified_paper__lte=models.F("verified")),
+                name="tally_paper_within_verified",
             ),
         ]
 
@@ -208,3 +236,129 @@ class CountMark(models.Model):
 
     def __str__(self) -> str:
         return f"counts of {self.petition_id} at ({self.changes}, {self.log_size})"
+
+
+class SearchWord(models.Model):
+    """One word of a petition's published texts, folded for search (petitions.search).
+
+    Titles and texts in every language the petition is published in, folded
+    by registers.matching.search_words so that scripts and transliterations
+    meet ("Депутатам" and "deputatam" are one word). A search looks words up
+    by prefix through the (word, petition) index instead of reading any text,
+    so it costs the same whatever the petitions say. Rewritten whenever a text
+    version is published.
+    """
+
+    MAX_LENGTH = 40
+
+    petition = models.ForeignKey(Petition, models.CASCADE, related_name="search_words")
+    word = models.CharField(max_length=MAX_LENGTH)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["word", "petition"], name="unique_search_word")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} {self.word}"
+
+
+class Step(models.TextChoices):
+    """What a threshold of verified signatures means (petitions/steps.py)."""
+
+    RESPONSE = "response", _("The addressee is asked to respond")
+    DEBATE = "debate", _("Considered for a debate")
+
+
+class StepReached(models.Model):
+    """A step's threshold reached, recorded once, when the worker first saw it.
+
+    A step stays reached even if withdrawals take the count below it again:
+    the addressee has been asked.
+    """
+
+    petition = models.ForeignKey(Petition, models.CASCADE, related_name="steps_reached")
+    step = models.CharField(max_length=10, choices=Step.choices)
+    threshold = models.PositiveIntegerField()
+    verified = models.BigIntegerField()  # the verified count when it was seen
+    reached_at = models.DateTimeField(auto_now_add=True)
+    # Whether a mail went to the addressee's notification address.
+    addressee_notified = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "step"], name="unique_step_reached")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} reached {self.step}"
+
+
+class Response(models.Model):
+    """The addressee's answer, published once (by a moderator on their behalf) and logged.
+
+    `sha256` is what the public log's response.published entry binds to the
+    petition and its count (docs/log-format.md, "Answers"): of the layout in
+    `document()`, which anyone can rebuild from the page or the API.
+    """
+
+    petition = models.OneToOneField(Petition, models.CASCADE, related_name="response")
+    answered_by = models.CharField(max_length=200)
+    responded_on = models.DateField()
+    text = models.TextField(max_length=20000)
+    sha256 = models.CharField(max_length=64, editable=False)
+    published_at = models.DateTimeField(auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    verified = models.BigIntegerField()  # the live verified count when it was published
+    log_entry = models.ForeignKey(
+        "ledger.LogEntry", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"response to {self.petition_id}"
+
+    def document(self) -> str:
+        return f"{self.answered_by}\n{self.responded_on.isoformat()}\n\n{self.text}"
+
+    def compute_sha256(self) -> str:
+        return hashlib.sha256(self.document().encode()).hexdigest()
+
+
+class Outcome(models.Model):
+    """What came of the petition: a debate scheduled, a debate held; once each, logged."""
+
+    class Kind(models.TextChoices):
+        DEBATE_SCHEDULED = "debate_scheduled", _("Debate scheduled")
+        DEBATED = "debated", _("Debated")
+
+    petition = models.ForeignKey(Petition, models.CASCADE, related_name="outcomes")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    happens_on = models.DateField()
+    link = models.URLField(max_length=500, blank=True)
+    note = models.TextField(max_length=2000, blank=True)
+    sha256 = models.CharField(max_length=64, editable=False)
+    published_at = models.DateTimeField(auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    verified = models.BigIntegerField()
+    log_entry = models.ForeignKey(
+        "ledger.LogEntry", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["published_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "kind"], name="unique_outcome_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.petition_id}"
+
+    def document(self) -> str:
+        return f"{self.kind}\n{self.happens_on.isoformat()}\n{self.link}\n\n{self.note}"
+
+    def compute_sha256(self) -> str:
+        return hashlib.sha256(self.document().encode()).hexdigest()

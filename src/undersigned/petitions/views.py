@@ -25,24 +25,13 @@ from undersigned.petitions.services import (
     register_cache,
     small_cell_threshold,
 )
-from undersigned.petitions.standing import Standing, current, current_many
+from undersigned.petitions.standing import Standing, current
+from undersigned.petitions.steps import Answers, logged, read_answers, where
 from undersigned.registers.matching import name_found
 from undersigned.signing.forms import SignForm
 from undersigned.signing.models import Signature
 
 NAMES_ON_PAGE = 500
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    petitions = list(Petition.objects.filter(status=Petition.Status.OPEN)[:50])
-    rows = []
-    standings = current_many(petitions)
-    for petition in petitions:
-        standing = standings[petition.pk]
-        rows.append(
-            (petition, petition.published_version(), standing.verified, standing.awaiting)
-        )
-    return render(request, "petitions/home.html", {"rows": rows})
 
 
 def public_signatures(petition: Petition) -> "list[Signature]":
@@ -108,6 +97,8 @@ class PageParts:
     names: SafeString  # the names, rendered
     blank_form: SafeString  # the sign form's fields before anyone has typed anything
     corrections: list[TextVersion]
+    # The steps recorded, the response and the outcomes (petitions/steps.py).
+    answers: Answers
     # Tells this copy from the next one (whole pages are kept per pair of copies).
     serial: int = field(default_factory=lambda: next(_serials), compare=False)
 
@@ -158,6 +149,7 @@ def read_page_parts(petition: Petition, places: PlaceCounts) -> PageParts:
             "petitions/_form_fields.html", {"form": SignForm(petition=petition)}
         ),
         corrections=list(petition.versions.filter(published_at__isnull=False, number__gt=1)),
+        answers=read_answers(petition),
     )
 
 
@@ -253,11 +245,18 @@ def _page_context(
     petition: Petition, parts: PageParts, counted: PageCounts, form: SignForm | None
 ) -> dict[str, Any]:
     standing = counted.standing
+    answers = parts.answers
     return {
         "petition": petition,
+        # Where it stands: the steps from the same counts as the rest of the page.
+        "progress": where(petition, standing.verified, answers),
+        "response": answers.response,
+        "response_logged": logged(answers.response) if answers.response else None,
+        "outcomes": [(o, logged(o)) for o in answers.outcomes],
         "version": parts.version,
         "verified": standing.verified,
         "awaiting": standing.awaiting,
+        "paper": standing.paper,  # of `verified`, entered from paper sheets
         # Which signed checkpoint of the public log the counts agree with.
         "log_size": standing.log_size,
         "checkpoint_time": standing.checkpoint_time,

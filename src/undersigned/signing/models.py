@@ -29,12 +29,19 @@ class Signature(models.Model):
         WITHDRAWN = "withdrawn", pgettext_lazy("signature state", "Withdrawn")
         INVALIDATED = "invalidated", pgettext_lazy("signature state", "Invalidated")
 
+    class Channel(models.TextChoices):
+        ONLINE = "online", pgettext_lazy("signature channel", "Online")
+        PAPER = "paper", pgettext_lazy("signature channel", "On paper")
+
     petition = models.ForeignKey(Petition, models.CASCADE, related_name="signatures")
     text_version = models.ForeignKey(TextVersion, models.PROTECT, related_name="signatures")
     state = models.CharField(max_length=12, choices=State.choices, default=State.UNCONFIRMED)
     # Sealed at rest: a seized database must not name who signed (forms limit lengths).
     full_name = EncryptedTextField(purpose="signature.full_name")
     email = EncryptedTextField(purpose="signature.email")
+    # The keyed hash that keeps one signature per person: of the address
+    # online; of a paper signature's person on its sheet (signing/paper.py),
+    # under a purpose of its own, so it never equals an address's.
     email_hash = models.CharField(max_length=64)
     show_name = models.BooleanField(default=True)
     role = models.CharField(max_length=120, blank=True)
@@ -42,6 +49,15 @@ class Signature(models.Model):
     region = models.CharField(max_length=120, blank=True)
     evidence_url = EncryptedTextField(purpose="signature.evidence_url", blank=True)
     language = models.CharField(max_length=8, default="en")
+    # The signer asked to be told about the petition's response and outcome:
+    # when the signature is verified, its address is kept for that in a
+    # Subscription, before the signature's own copy is sealed away.
+    wants_updates = models.BooleanField(default=False)
+    # Given online, or on a paper sheet that an assigned moderator entered
+    # (who and when: the audit trail); the sheet's reference as the petitions
+    # office files it.
+    channel = models.CharField(max_length=6, choices=Channel.choices, default=Channel.ONLINE)
+    sheet_reference = models.CharField(max_length=120, blank=True)
     # The register entry this signature stands for, once known: at signing
     # when the address is the entry's official contact, or when a moderator
     # approves the claim.
@@ -148,3 +164,36 @@ class ResentLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} link for signature {self.signature_id}"
+
+
+class Subscription(models.Model):
+    """The address of a verified signer who asked to be told about the petition's
+    response and outcome: the one address the server keeps after a decision.
+
+    Sealed with the server's data key (it must mail it), kept until the signer
+    unsubscribes, withdraws, deletes their data (/my-data/) or the petition's
+    retention purge, whichever comes first (docs/security.md, "What a seizure
+    takes"). No link to the signature row: the keyed hash of the address
+    (the signature's own `email_hash`) finds it for those erasures.
+    """
+
+    petition = models.ForeignKey(Petition, models.CASCADE, related_name="subscriptions")
+    email = EncryptedTextField(purpose="subscription.email")
+    email_hash = models.CharField(max_length=64)
+    language = models.CharField(max_length=8, default="en")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "email_hash"], name="one_subscription_per_email"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"subscription {self.pk} to {self.petition_id}"
+
+    @property
+    def recipient_key(self) -> str:
+        """What names this subscriber's mail in the outbox (OutgoingMail.recipient_key)."""
+        return f"subscription:{self.pk}"

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -18,13 +19,13 @@ from undersigned.core.inserts import Dependent, insert_if_new
 from undersigned.ledger import services as ledger
 from undersigned.moderation import audit
 from undersigned.outbox.models import OutgoingMail
-from undersigned.outbox.services import compose, enqueue
+from undersigned.outbox.services import compose, drop_unsent, enqueue
 from undersigned.petitions.models import Petition, TextVersion
 from undersigned.petitions.services import add_to_tally
 from undersigned.registers.emails import normalise_email
 from undersigned.registers.models import RegisterEntry
 from undersigned.signing.custody import entry_key, seal_decided
-from undersigned.signing.models import ResentLink, Signature
+from undersigned.signing.models import ResentLink, Signature, Subscription
 from undersigned.signing.tokens import new_token, token_hash
 from undersigned.tlog import entries as log_entries
 
@@ -50,6 +51,8 @@ class SignRequest:
     region: str = ""
     evidence_url: str = ""
     language: str = "en"
+    # "Tell me about this petition's response and outcome" (updates/).
+    wants_updates: bool = False
 
 
 def email_hash(email: str) -> str:
@@ -68,13 +71,50 @@ def _save(signature: Signature) -> None:
     """Save the row, then move its tallies: the busy tally row is locked last, so
     confirmations of one petition hold it only for the commit (docs/performance.md).
 
-    A decided signature's contact details are sealed away first (signing/custody.py).
+    A decided signature's contact details are sealed away first (signing/custody.py);
+    a signer verified now who asked for updates keeps their address for that
+    alone, taken before the sealing, in the same transaction.
     """
+    if signature.state == State.VERIFIED and signature.wants_updates and signature.email:
+        _subscribe(signature)
     seal_decided(signature)
     signature.save()
+    paper = signature.channel == Signature.Channel.PAPER
     for args in signature.tally_moves:
-        add_to_tally(*args, hidden=not signature.show_name)
+        add_to_tally(*args, hidden=not signature.show_name, paper=paper)
     signature.tally_moves = []
+
+
+def _subscribe(signature: Signature) -> None:
+    """Keep a verified signer's address to tell them of the response and outcome."""
+    Subscription.objects.bulk_create(
+        [
+            Subscription(
+                petition_id=signature.petition_id,
+                email=signature.email,
+                email_hash=signature.email_hash,
+                language=signature.language,
+            )
+        ],
+        ignore_conflicts=True,  # subscribed already, by an earlier signature of this address
+    )
+
+
+def forget_subscriptions(subscriptions: "QuerySet[Subscription]") -> int:
+    """Delete these subscriptions and the update mail not yet sent to them; how many."""
+    found = list(subscriptions)
+    drop_unsent([s.recipient_key for s in found])
+    Subscription.objects.filter(pk__in=[s.pk for s in found]).delete()
+    return len(found)
+
+
+def unsubscribe(signature: Signature) -> int:
+    """Forget the address this signature's signer gave for updates."""
+    return forget_subscriptions(
+        Subscription.objects.filter(
+            petition_id=signature.petition_id, email_hash=signature.email_hash
+        )
+    )
 
 
 def _move(
@@ -277,6 +317,7 @@ def _take_request(
     signature.region = entry.region if entry else request.region
     signature.evidence_url = request.evidence_url
     signature.language = request.language
+    signature.wants_updates = request.wants_updates
     signature.register_entry = entry
     signature.register_entry_key = entry_key(signature.petition_id, entry.pk) if entry else None
     signature.sent_to_official_contact = entry is not None
@@ -528,6 +569,8 @@ def withdraw_signature(signature_id: int) -> Signature:
         signature.withdraw_token_hash = None
         _save(signature)
         ResentLink.objects.filter(signature=signature).delete()
+        # Who no longer supports the petition is not told how it ends.
+        unsubscribe(signature)
         audit.record(
             "signature.withdrawn", actor=None, petition=signature.petition, signature=signature
         )
@@ -668,6 +711,7 @@ def invalidate(
         signature.withdraw_token_hash = None
         _save(signature)
         ResentLink.objects.filter(signature=signature).delete()
+        unsubscribe(signature)
         if audit_each:
             audit.record(
                 "signature.invalidated",

@@ -23,13 +23,26 @@ SIGNATURE_INVALIDATED: Final = "signature.invalidated"
 PETITION_OPENED: Final = "petition.opened"
 PETITION_CLOSED: Final = "petition.closed"
 PETITION_TEXT_VERSION: Final = "petition.text_version"
+# The addressee's answer and what came of the petition, each bound to the count
+# the log held when it was published (docs/log-format.md, "Answers").
+RESPONSE_PUBLISHED: Final = "response.published"
+OUTCOME_PUBLISHED: Final = "outcome.published"
+OUTCOMES: Final = ("debate_scheduled", "debated")
 
 REMOVALS: Final = frozenset({SIGNATURE_WITHDRAWN, SIGNATURE_INVALIDATED})
-EVENTS: Final = frozenset(
-    {SIGNATURE_VERIFIED, PETITION_OPENED, PETITION_CLOSED, PETITION_TEXT_VERSION} | REMOVALS
+ANSWERS: Final = frozenset({RESPONSE_PUBLISHED, OUTCOME_PUBLISHED})
+EVENTS: Final = (
+    frozenset({SIGNATURE_VERIFIED, PETITION_OPENED, PETITION_CLOSED, PETITION_TEXT_VERSION})
+    | REMOVALS
+    | ANSWERS
 )
 SIGNER_FIELDS: Final = ("name", "role", "municipality", "region")
 SALT_BYTES: Final = 32
+# How a verified signature was given, when not online: a moderator entered it
+# from a paper sheet. Absent means online, so every entry written before
+# paper signatures existed reads, and encodes, exactly as it did.
+CHANNEL_PAPER: Final = "paper"
+CHANNELS: Final = frozenset({CHANNEL_PAPER})
 
 
 class EntryError(ValueError):
@@ -75,6 +88,11 @@ def encode(
     version: int | None = None,
     title: str | None = None,
     reason: str | None = None,
+    channel: str | None = None,
+    document: str | None = None,
+    count: int | None = None,
+    size: int | None = None,
+    outcome: str | None = None,
 ) -> bytes:
     entry: dict[str, Any] = {
         "v": FORMAT_VERSION,
@@ -95,6 +113,13 @@ def encode(
         entry["title"] = title
     if reason is not None:
         entry["reason"] = reason
+    if channel is not None:
+        entry["channel"] = channel
+    for key, value in (("document", document), ("count", count), ("size", size)):
+        if value is not None:
+            entry[key] = value
+    if outcome is not None:
+        entry["outcome"] = outcome
     data = canonical_json(entry)
     decode(data)  # never write what a verifier would refuse
     return data
@@ -112,6 +137,18 @@ class Entry:
     version: int | None = None
     title: str | None = None
     reason: str | None = None
+    channel: str | None = None  # "paper", or None: online
+    document: str | None = None  # an answer's SHA-256 (a response or an outcome)
+    count: int | None = None  # an answer's: its petition's count in the log before it
+    size: int | None = None  # an answer's: the log's size before it, its own index
+    outcome: str | None = None
+
+
+def _hex256(raw: Mapping[str, Any], key: str) -> str:
+    value = _want(raw, key, str)
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise EntryError(f"field {key!r} must be a lowercase hex SHA-256")
+    return str(value)
 
 
 def _want(entry: Mapping[str, Any], key: str, kind: type) -> Any:
@@ -150,12 +187,15 @@ def decode(data: bytes) -> Entry:
         "version",
         "title",
         "reason",
+        "channel",
+        "document",
+        "count",
+        "size",
+        "outcome",
     }
     if set(raw) - known:
         raise EntryError(f"unknown fields {sorted(set(raw) - known)}")
-    text = _want(raw, "text", str)
-    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
-        raise EntryError("field 'text' must be a lowercase hex SHA-256")
+    text = _hex256(raw, "text")
     entry = Entry(
         event=event,
         petition=_want(raw, "petition", str),
@@ -167,6 +207,11 @@ def decode(data: bytes) -> Entry:
         version=raw.get("version"),
         title=raw.get("title"),
         reason=raw.get("reason"),
+        channel=raw.get("channel"),
+        document=raw.get("document"),
+        count=raw.get("count"),
+        size=raw.get("size"),
+        outcome=raw.get("outcome"),
     )
     try:
         datetime.strptime(entry.time, "%Y-%m-%dT%H:%M:%SZ")
@@ -198,6 +243,24 @@ def decode(data: bytes) -> Entry:
     for key in ("title", "reason"):
         if raw.get(key) is not None:
             _want(raw, key, str)
+    if "channel" in raw:
+        if event != SIGNATURE_VERIFIED:
+            raise EntryError(f"{event} carries no 'channel'")
+        if not isinstance(raw["channel"], str) or raw["channel"] not in CHANNELS:
+            # "online" is never written: an online verification has no channel field.
+            raise EntryError(f"field 'channel' must be one of {sorted(CHANNELS)}")
+    if event in ANSWERS:
+        _hex256(raw, "document")
+        for key in ("count", "size"):
+            if _want(raw, key, int) < 0:
+                raise EntryError(f"field {key!r} must not be negative")
+    elif any(raw.get(k) is not None for k in ("document", "count", "size")):
+        raise EntryError(f"{event} carries no 'document', 'count' or 'size'")
+    if event == OUTCOME_PUBLISHED:
+        if _want(raw, "outcome", str) not in OUTCOMES:
+            raise EntryError(f"field 'outcome' must be one of {list(OUTCOMES)}")
+    elif entry.outcome is not None:
+        raise EntryError(f"{event} carries no 'outcome'")
     return entry
 
 
@@ -259,16 +322,23 @@ class PetitionCount:
     verified: int = 0
     withdrawn: int = 0
     invalidated: int = 0
+    # Of `verified`, how many were entered from paper ("channel": "paper").
+    paper: int = 0
     live: set[int] = field(default_factory=set)
+    live_paper: set[int] = field(default_factory=set)
 
 
 def count(entries: Iterable[tuple[int, bytes]]) -> dict[str, PetitionCount]:
     """Each petition's verified count, recomputed from the log alone.
 
     A verification adds one; a withdrawal or invalidation removes the
-    verification it names by leaf index. A removal that names anything but a
+    verification it names by leaf index. `paper` counts the live
+    verifications marked as entered from paper. A removal that names anything but a
     live verification of the same petition, earlier in the log, is an error:
-    an honest log never writes one.
+    an honest log never writes one. So is an answer (a response or an outcome
+    published) whose `size` is not its own index, or whose `count` is not its
+    petition's count from the entries before it: the count an answer claims to
+    have come at is checked, not taken on trust.
     """
     counts: dict[str, PetitionCount] = {}
     owner: dict[int, str] = {}
@@ -277,6 +347,8 @@ def count(entries: Iterable[tuple[int, bytes]]) -> dict[str, PetitionCount]:
         tally = counts.setdefault(entry.petition, PetitionCount())
         if entry.event == SIGNATURE_VERIFIED:
             tally.live.add(index)
+            if entry.channel == CHANNEL_PAPER:
+                tally.live_paper.add(index)
             owner[index] = entry.petition
         elif entry.event in REMOVALS:
             assert entry.ref is not None
@@ -288,10 +360,20 @@ def count(entries: Iterable[tuple[int, bytes]]) -> dict[str, PetitionCount]:
             if entry.ref not in tally.live:
                 raise EntryError(f"entry {index} removes entry {entry.ref} a second time")
             tally.live.discard(entry.ref)
+            tally.live_paper.discard(entry.ref)
             if entry.event == SIGNATURE_WITHDRAWN:
                 tally.withdrawn += 1
             else:
                 tally.invalidated += 1
+        elif entry.event in ANSWERS:
+            if entry.size != index:
+                raise EntryError(f"entry {index} says it is at log size {entry.size}")
+            if entry.count != len(tally.live):
+                raise EntryError(
+                    f"entry {index} says petition {entry.petition!r} had {entry.count} "
+                    f"verified signatures; the log before it counts {len(tally.live)}"
+                )
     for tally in counts.values():
         tally.verified = len(tally.live)
+        tally.paper = len(tally.live_paper)
     return counts

@@ -37,6 +37,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="outgoingmail",
             name="recipient_key",
-            field=models.CharField(blank=True, db_index=True, max_length=64),
+            field=models.CharField(blank=True, default="", max_length=64),
         ),
     ]

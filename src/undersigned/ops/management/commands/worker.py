@@ -10,6 +10,7 @@ from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
 from undersigned.abuse.services import detect_trending, hash_old_domains, purge_old_sources
+from undersigned.api.open_data import daily_dump
 from undersigned.core.management.base import ExamplesCommand
 from undersigned.ledger.cosigning import CosignLoop, cosign_round, witnesses
 from undersigned.ledger.services import integrate
@@ -17,6 +18,7 @@ from undersigned.outbox.services import send_due
 from undersigned.petitions.services import close_expired
 from undersigned.privacy.services import purge_due
 from undersigned.signing.custody import seal_expired
+from undersigned.updates.services import ask_addressees, fill
 
 log = logging.getLogger("undersigned.worker")
 MAIL_BATCH = 20
@@ -33,9 +35,18 @@ def run_once(cosign: bool = True) -> dict[str, int]:
     # Mail goes in small batches with the log in between, so a queue of mail
     # never holds back the next checkpoint by more than a few sends.
     closed, logged = close_expired(), integrate()
+    # Steps reached ask their addressee; published answers are mailed to the
+    # signers who asked, a minute's worth at a time (updates/services.py).
+    steps, written = ask_addressees(), fill()
     mailed = send_due(limit=MAIL_BATCH)
     logged += integrate()
-    done = {"closed": closed, "logged": logged, "mailed": mailed}
+    done = {
+        "closed": closed,
+        "logged": logged,
+        "steps": steps,
+        "updates_written": written,
+        "mailed": mailed,
+    }
     if cosign and witnesses():
         outcomes = cosign_round()
         done["cosigned"] = sum(1 for kind in outcomes.values() if kind == "cosigned")
@@ -50,13 +61,17 @@ def run_hourly() -> dict[str, int]:
         "domains_hashed": hash_old_domains(),
         "signers_purged": purge_due(),
         "expired_sealed": seal_expired(),
+        # The day's open-data dump, in the first round of each UTC day (/data/).
+        "open_data_dumps": daily_dump(),
     }
 
 
 class Command(ExamplesCommand):
     help = """Run background work: send queued mail (retrying with backoff), close petitions
 at their deadline, add new events to the public log, sign its checkpoint and ask
-the witnesses (LEDGER_WITNESSES) to cosign it.
+the witnesses (LEDGER_WITNESSES) to cosign it, ask a petition's addressee when a
+step is reached, and mail published responses and outcomes to the signers who
+asked, at UPDATE_MAILS_PER_MINUTE.
 Runs until stopped (SIGTERM/SIGINT finish the current round).
 
 examples:
