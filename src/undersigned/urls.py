@@ -50,6 +50,11 @@ urlpatterns = [
     path("dashboard/<slug:slug>/edit/", organiser.edit_draft, name="edit-draft"),
     path("dashboard/<slug:slug>/founders/", organiser.add_founder, name="add-founder"),
     path("dashboard/<slug:slug>/versions/", organiser.add_version, name="add-version"),
+    path(
+        "dashboard/<slug:slug>/addressee/",
+        organiser.set_addressee_notice,
+        name="set-addressee-notice",
+    ),
     path("dashboard/<slug:slug>/<str:action>/", organiser.change_status, name="petition-status"),
     path("moderation/", moderation.queue, name="moderation-queue"),
     path("moderation/<int:signature_id>/", moderation.review, name="moderation-review"),

@@ -69,3 +69,43 @@ def test_a_bad_addressee_or_threshold_is_refused_and_saves_nothing(
     assert answer.status_code == 400
     assert message in answer.content.decode()
     assert not Petition.objects.exists()
+
+
+def test_after_publishing_the_organiser_changes_only_the_notice_address(
+    organiser_client: Client, petition: Petition
+) -> None:
+    from undersigned.moderation.models import AuditEvent
+
+    manage = organiser_client.get(f"/dashboard/{petition.slug}/").content.decode()
+    assert "Addressee and steps" in manage
+    answer = organiser_client.post(
+        f"/dashboard/{petition.slug}/addressee/", {"addressee_email": "mayor@kolpino.example.org"}
+    )
+    assert answer.status_code == 302
+    petition.refresh_from_db()
+    assert petition.addressee_email == "mayor@kolpino.example.org"
+    event = AuditEvent.objects.get(action="petition.addressee_notice_changed")
+    assert "kolpino.example.org" not in str(event.details) + event.reason
+    bad = organiser_client.post(
+        f"/dashboard/{petition.slug}/addressee/", {"addressee_email": "nonsense"}, follow=True
+    )
+    assert "Enter a valid email address." in bad.content.decode()
+    petition.refresh_from_db()
+    assert petition.addressee_email == "mayor@kolpino.example.org"
+
+
+def test_only_the_petitions_organiser_sets_its_notice_address(
+    petition: Petition,
+) -> None:
+    from django.contrib.auth.models import User
+
+    from tests.conftest import second_factor_login
+
+    other = User.objects.create_user("other", "other@example.org", "correct horse battery")
+    client = second_factor_login(Client(), other)
+    answer = client.post(
+        f"/dashboard/{petition.slug}/addressee/", {"addressee_email": "x@example.org"}
+    )
+    assert answer.status_code == 404
+    petition.refresh_from_db()
+    assert petition.addressee_email == ""

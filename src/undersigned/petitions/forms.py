@@ -181,3 +181,16 @@ class FounderForm(forms.Form):
     show_name = forms.BooleanField(
         required=False, initial=True, label=gettext_lazy("Show the name")
     )
+
+
+class AddresseeNoticeForm(forms.Form):
+    """The addressee's address for notices, changed after publishing (the rest is frozen)."""
+
+    addressee_email = forms.EmailField(
+        label=gettext_lazy("The addressee's address for notices"),
+        max_length=254,
+        required=False,
+        help_text=gettext_lazy(
+            "The site mails it when a step is reached. Empty: nobody is mailed. Never shown."
+        ),
+    )

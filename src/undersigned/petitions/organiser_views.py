@@ -16,11 +16,18 @@ from django.views.decorators.http import require_http_methods, require_POST
 from undersigned.accounts.services import address_confirmed
 from undersigned.accounts.sessions import signed_in
 from undersigned.accounts.twofactor import second_factor_required
+from undersigned.moderation import audit
 from undersigned.moderation.models import AuditEvent
 from undersigned.petitions import invitations, services
 from undersigned.petitions.access import organised_by, organiser_petition_or_404
-from undersigned.petitions.forms import FounderForm, NewVersionForm, PetitionForm
+from undersigned.petitions.forms import (
+    AddresseeNoticeForm,
+    FounderForm,
+    NewVersionForm,
+    PetitionForm,
+)
 from undersigned.petitions.models import Petition, TextVersion
+from undersigned.petitions.steps import read_answers, where
 from undersigned.signing import services as signing
 from undersigned.signing.models import Signature
 
@@ -133,6 +140,8 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
         "verified": verified,
         "awaiting": awaiting,
         "founder_form": FounderForm(),
+        "notice_form": AddresseeNoticeForm(initial={"addressee_email": petition.addressee_email}),
+        "progress": where(petition, verified, read_answers(petition)),
         "version_form": NewVersionForm(initial=_initial(petition)),
         "founders": Signature.objects.filter(petition=petition, is_founder=True).order_by("id"),
         "events": AuditEvent.objects.filter(petition=petition).select_related("signature")[:200],
@@ -226,4 +235,29 @@ def add_founder(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Founding signatory added; they confirm by the link we sent."))
+    return redirect("manage", slug=slug)
+
+
+@second_factor_required
+@require_POST
+def set_addressee_notice(request: HttpRequest, slug: str) -> HttpResponse:
+    """Change where the site tells the addressee that a step is reached, after publishing too."""
+    petition = organiser_petition_or_404(request.user, slug)
+    form = AddresseeNoticeForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect("manage", slug=slug)
+    with transaction.atomic():
+        petition.addressee_email = form.cleaned_data["addressee_email"]
+        petition.save(update_fields=["addressee_email"])
+        # The trail says that it changed, not what it is.
+        audit.record(
+            "petition.addressee_notice_changed",
+            actor=request.user,
+            petition=petition,
+            notice_address_set=bool(petition.addressee_email),
+        )
+    messages.success(request, _("The addressee's address for notices is saved."))
     return redirect("manage", slug=slug)

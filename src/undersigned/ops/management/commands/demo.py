@@ -238,6 +238,10 @@ Undersigned demo
             kind=Petition.Kind.PETITION,
             organiser=organiser,
             organiser_name="Friends of the Izhora riverside",
+            addressee="The Administration of the Kolpino District",
+            # The demo's steps come within reach of its signatures (issue 14 §2).
+            response_threshold=100,
+            debate_threshold=1000,
             thresholds=[100, 1000],
             deadline=timezone.now() + timedelta(days=60),
             custody_recipient=recipient,
