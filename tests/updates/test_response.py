@@ -16,6 +16,7 @@ from undersigned.ledger.models import LogEntry
 from undersigned.ledger.services import integrate
 from undersigned.moderation.models import AuditEvent
 from undersigned.petitions.models import Outcome, Petition, Response
+from undersigned.signing import services as signing
 from undersigned.tlog import entries
 from undersigned.updates import services
 
@@ -240,3 +241,21 @@ def test_the_answers_list_shows_the_state(petition: Petition) -> None:
     )
     listing: Any = client.get("/moderation/answers/").content.decode()
     assert petition.slug in listing and "Responded" in listing
+
+
+def test_the_count_takes_entries_sequenced_since_the_last_checkpoint(petition: Petition) -> None:
+    from undersigned.ledger.services import sequence
+
+    signed(petition, "Anna Belova")
+    integrate()  # sequenced and signed
+    signed(petition, "Boris Kuznetsov")
+    signed(petition, "Vera Orlova", updates=False)
+    sequence()  # sequenced, not yet in a checkpoint
+    signing.withdraw_signature(petition.signatures.order_by("id").first().pk)
+    services.publish_response(
+        petition, None, answered_by="The council", responded_on=timezone.localdate(), text="Yes."
+    )
+    integrate()
+    decoded = entries.decode(bytes(LogEntry.objects.get(event=entries.RESPONSE_PUBLISHED).data))
+    assert decoded.count == 2  # three verified, one withdrawn in the same batch before it
+    assert entries.count(log_data(petition))[petition.slug].verified == 2

@@ -1,9 +1,10 @@
 """Petitions name their addressee; thresholds become steps; responses and outcomes (issue 14 §2)."""
 
 import django.db.models.deletion
-import undersigned.core.fields
 from django.conf import settings
 from django.db import migrations, models
+
+import undersigned.core.fields
 
 
 class Migration(migrations.Migration):
