@@ -140,3 +140,23 @@ def test_the_page_counts_no_signatures_for_its_steps(organiser: Any) -> None:
         assert "Awaiting a response" in page(petition)
     counting = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
     assert not counting, counting
+
+
+def test_a_petition_closed_today_is_still_seen_one_closed_long_ago_is_not(
+    organiser: Any,
+) -> None:
+    from datetime import timedelta
+
+    from undersigned.petitions import services as petitions
+
+    today = make_petition(organiser, slug="today", response_threshold=1)
+    long_ago = make_petition(organiser, slug="long-ago", response_threshold=1)
+    signed(today, "Anna Belova")
+    signed(long_ago, "Boris Kuznetsov")
+    petitions.close(today, organiser)
+    petitions.close(long_ago, organiser)
+    Petition.objects.filter(pk=long_ago.pk).update(
+        closed_at=timezone.now() - timedelta(days=2)
+    )
+    assert services.ask_addressees() == 1
+    assert list(StepReached.objects.values_list("petition__slug", flat=True)) == ["today"]

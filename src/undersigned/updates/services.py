@@ -23,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -64,10 +64,17 @@ def ask_addressees() -> int:
     have a step to reach, and their tallies' sums), never a count of signatures.
     Returns how many steps were reached now.
     """
+    # Open petitions, and those closed in the last day (a signature verified just
+    # before the close is seen after it); not those with every step recorded.
+    recent = timezone.now() - timedelta(days=1)
     candidates = list(
-        Petition.objects.filter(status__in=[Petition.Status.OPEN, Petition.Status.CLOSED]).only(
-            "id", "status", "response_threshold", "debate_threshold"
+        Petition.objects.filter(
+            Q(status=Petition.Status.OPEN)
+            | Q(status=Petition.Status.CLOSED, closed_at__gte=recent)
         )
+        .annotate(recorded=Count("steps_reached"))
+        .filter(recorded__lt=len(Step.values))
+        .only("id", "status", "response_threshold", "debate_threshold")
     )
     if not candidates:
         return 0
