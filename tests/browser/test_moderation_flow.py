@@ -92,7 +92,9 @@ def test_a_claim_off_the_register_is_approved_by_a_moderator(
     expect(candidates.first).to_be_checked()
     expect(page.get_by_label(re.compile(r"Kseniya Lindstrem"))).to_be_checked()
 
-    page.get_by_label("Reason").fill("Council website lists her; surname transliterated")
+    # The reason is chosen from the list; the moderator's own words go in the sealed note.
+    page.get_by_label("Reason").select_option(label="Matches the register entry")
+    page.get_by_label("Note for the moderators").fill("Council website lists her")
     page.get_by_role("button", name="Approve").click()
     expect(page.get_by_text("Approved: the signature now counts as verified.")).to_be_visible()
     expect(page.get_by_text("Nothing is waiting.")).to_be_visible()
@@ -101,7 +103,8 @@ def test_a_claim_off_the_register_is_approved_by_a_moderator(
     assert signature.state == Signature.State.VERIFIED
     assert signature.register_entry == kseniya
     event = AuditEvent.objects.get(action="signature.approved")
-    assert event.reason == "Council website lists her; surname transliterated"
+    assert event.reason == "Matches the register entry"
+    assert "Council website" not in str(event.details)
 
     # The public page counts her as verified, under the register's place names.
     page.goto(letter_url)
