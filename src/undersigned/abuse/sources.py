@@ -13,7 +13,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 
-
 @dataclass(frozen=True)
 class Source:
     client_hash: str
