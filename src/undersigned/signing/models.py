@@ -57,7 +57,7 @@ class Signature(models.Model):
     # (who and when: the audit trail); the sheet's reference as the petitions
     # office files it.
     channel = models.CharField(max_length=6, choices=Channel.choices, default=Channel.ONLINE)
-    sheet_reference = models.CharField(max_length=120, blank=True)
+    sheet_reference = models.CharField(max_length=120, blank=True, default="")
     # The register entry this signature stands for, once known: at signing
     # when the address is the entry's official contact, or when a moderator
     # approves the claim.

@@ -21,6 +21,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='signature',
             name='sheet_reference',
-            field=models.CharField(blank=True, max_length=120),
+            field=models.CharField(blank=True, default='', max_length=120),
         ),
     ]
