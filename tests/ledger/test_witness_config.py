@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import subprocess
 import sys
@@ -16,8 +17,14 @@ from undersigned.ledger.witness_config import MAX_WITNESSES, parse_quorum, parse
 from undersigned.petitions.models import Petition
 from undersigned.tlog import cosignature, merkle, note
 
-ED = cosignature.CosignatureSigner.generate("news.example/witness", cosignature.ED25519)
-ML = cosignature.CosignatureSigner.generate("library.example/w", cosignature.MLDSA44)
+# Fixed seeds, not random keys: the parameters below name these keys, and every
+# xdist worker of `make test` must collect the same tests.
+ED = cosignature.CosignatureSigner(
+    "news.example/witness", cosignature.ED25519, hashlib.sha256(b"newsroom").digest()
+)
+ML = cosignature.CosignatureSigner(
+    "library.example/w", cosignature.MLDSA44, hashlib.sha256(b"library").digest()
+)
 
 
 def test_one_per_line_or_semicolons_with_comments_and_blanks() -> None:
