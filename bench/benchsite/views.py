@@ -72,7 +72,7 @@ def sign_floor(request: HttpRequest, slug: str) -> HttpResponse:
     from undersigned.abuse.sources import source_of
     from undersigned.core.hashing import keyed_hash
     from undersigned.outbox.models import OutgoingMail
-    from undersigned.petitions.views import cached_public_petition, cached_signed_text
+    from undersigned.petitions.pages import cached_public_petition, cached_signed_text
     from undersigned.registers.emails import normalise_email
     from undersigned.signing.models import Signature
     from undersigned.signing.tokens import new_token

@@ -194,8 +194,8 @@ def test_the_petition_page_is_cached_like_the_count(clock: Clock, petition: Peti
 def test_the_page_keeps_one_copy_per_language(clock: Clock, petition: Petition) -> None:
     # The names and the form are rendered in the visitor's language, so a
     # Russian page must never be served from the English copy.
-    from undersigned.petitions import views
+    from undersigned.petitions import pages
 
     Client(HTTP_ACCEPT_LANGUAGE="en").get(f"/p/{petition.slug}/")
     Client(HTTP_ACCEPT_LANGUAGE="ru").get(f"/p/{petition.slug}/")
-    assert sorted(views._pages._copies) == [(petition.pk, "en"), (petition.pk, "ru")]
+    assert sorted(pages._pages._copies) == [(petition.pk, "en"), (petition.pk, "ru")]

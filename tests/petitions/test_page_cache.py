@@ -15,7 +15,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from undersigned.petitions import views
+from undersigned.petitions import pages
 from undersigned.petitions.models import Petition
 from undersigned.petitions.services import forget_cached_counts
 
@@ -52,7 +52,7 @@ def test_each_anonymous_visitor_gets_a_working_token_of_their_own(petition: Peti
     second_page = second.get(f"/p/{petition.slug}/")
     assert first_page.context is not None  # rendered
     assert second_page.context is None  # the page made for the first visitor
-    assert views.CSRF_PLACEHOLDER not in second_page.content.decode()
+    assert pages.CSRF_PLACEHOLDER not in second_page.content.decode()
     first_tokens, second_tokens = tokens_in(first_page), tokens_in(second_page)
     # The language switch and the sign form each carry the visitor's token.
     assert len(first_tokens) == len(second_tokens) == 2

@@ -3,7 +3,7 @@
 The petition page carries a stamp in a hidden field: the time it was rendered
 for this visitor, signed with the site's key (django.core.signing), so a
 client can neither forge an older one nor edit it. The page itself is
-rendered once for every anonymous visitor (petitions.views); the stamp, like
+rendered once for every anonymous visitor (petitions.pages); the stamp, like
 the CSRF token, is put in per request. When the form comes back, the time
 since the stamp goes into one of a few buckets on the signature's source row
 (abuse.models.SigningSource), which lives as long as that row: no

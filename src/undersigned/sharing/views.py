@@ -27,8 +27,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from undersigned.petitions.models import Petition
+from undersigned.petitions.pages import public_petition
 from undersigned.petitions.services import FreshCache, cached_counts, register_cache
-from undersigned.petitions.views import public_petition
 from undersigned.sharing import charts, images
 
 BADGE_CACHE = "public, max-age=10"

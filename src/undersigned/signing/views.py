@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from undersigned.abuse import blocklist, formtime, limits
 from undersigned.abuse.sources import client_ip, is_disposable, source_of
-from undersigned.petitions.views import (
+from undersigned.petitions.pages import (
     cached_public_petition,
     cached_signed_text,
     petition_page,

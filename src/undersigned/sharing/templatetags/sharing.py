@@ -2,7 +2,7 @@
 
 petition.html only includes sharing/_head.html and sharing/_panels.html; the
 tags here read what those need from the page's own context (petition,
-version, verified, awaiting) so that petitions.views stays untouched.
+version, verified, awaiting) so that petitions.pages stays untouched.
 """
 
 from __future__ import annotations
