@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from undersigned.abuse.models import BulkInvalidation, SigningSource, TrendingSource
-from undersigned.abuse.sources import HASH_LENGTH, Source
+from undersigned.abuse.sources import HASH_LENGTH
 from undersigned.core.hashing import keyed_hash
 from undersigned.core.progress import Report, silent
 from undersigned.moderation import audit
@@ -19,38 +19,6 @@ from undersigned.signing import services as signing
 from undersigned.signing.models import Signature
 
 # (stage, done, total): how a long bulk action tells a terminal how far it got.
-
-
-def source_row(petition_id: int, source: Source) -> SigningSource:
-    """A signature's source row, unsaved and not yet linked to its signature."""
-    return SigningSource(
-        petition_id=petition_id,
-        client_hash=source.client_hash,
-        network_hash=source.network_hash,
-        email_domain=source.email_domain,
-        fill_time=source.fill_time,
-        created=timezone.now(),
-    )
-
-
-def record_source(signature: Signature, source: Source) -> None:
-    # One INSERT ... ON CONFLICT instead of update_or_create's six statements:
-    # this runs inside every signing transaction that is not a new signer's.
-    row = source_row(signature.petition_id, source)
-    row.signature = signature
-    SigningSource.objects.bulk_create(
-        [row],
-        update_conflicts=True,
-        unique_fields=["signature"],
-        update_fields=[
-            "petition",
-            "client_hash",
-            "network_hash",
-            "email_domain",
-            "fill_time",
-            "created",
-        ],
-    )
 
 
 def detect_trending(now: datetime | None = None) -> int:

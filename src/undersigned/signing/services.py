@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from undersigned.abuse import limits
+from undersigned.abuse.recording import record_source, source_row
 from undersigned.abuse.sources import Source
 from undersigned.core import typed_text
 from undersigned.core.hashing import keyed_hash
@@ -193,9 +194,7 @@ def sign(
             with transaction.atomic():
                 signature = _sign_locked(petition, request, address, digest, version, added_by)
                 if source is not None:
-                    from undersigned.abuse.services import record_source
-
-                    record_source(signature, source)
+                    record_source(signature.pk, signature.petition_id, source)
                 return signature
         except IntegrityError:
             # A concurrent request created the same (petition, email) row
@@ -240,8 +239,6 @@ def _sign_new(
     mail = _confirm_mail(signature, petition, version, confirm_raw, withdraw_raw)
     dependents = [Dependent(mail)]
     if source is not None:
-        from undersigned.abuse.services import source_row
-
         dependents.append(Dependent(source_row(petition.pk, source), link="signature"))
     if not insert_if_new(signature, unique=("petition", "email_hash"), dependents=dependents):
         return None
