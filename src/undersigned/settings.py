@@ -171,6 +171,7 @@ INSTALLED_APPS = [
     "undersigned.registers",
     "undersigned.petitions",
     "undersigned.signing",
+    "undersigned.audit",
     "undersigned.moderation",
     "undersigned.outbox",
     "undersigned.ledger",

@@ -12,7 +12,7 @@ from tests.conftest import make_petition, second_factor_login
 from undersigned.abuse import blocklist, limits
 from undersigned.abuse.models import BlockedSource, SigningSource, TrendingSource
 from undersigned.abuse.services import detect_trending
-from undersigned.moderation.models import AuditEvent
+from undersigned.audit.models import AuditEvent
 from undersigned.outbox.models import OutgoingMail
 from undersigned.petitions.models import Petition
 from undersigned.signing.models import Signature

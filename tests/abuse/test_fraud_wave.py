@@ -13,8 +13,8 @@ from django.utils import timezone
 from tests.conftest import link_in, second_factor_login
 from undersigned.abuse.models import BulkInvalidation, SigningSource, TrendingSource
 from undersigned.abuse.services import detect_trending, purge_old_sources
+from undersigned.audit.models import AuditEvent
 from undersigned.ledger.models import LogEntry
-from undersigned.moderation.models import AuditEvent
 from undersigned.ops.management.commands.worker import run_once
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition

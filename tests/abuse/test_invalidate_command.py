@@ -17,9 +17,9 @@ from tests.conftest import confirm_now, second_factor_login
 from tests.recording import record_progress
 from undersigned.abuse.models import BulkInvalidation, SigningSource
 from undersigned.abuse.sources import Source
+from undersigned.audit.models import AuditEvent
 from undersigned.ledger import services as ledger
 from undersigned.ledger.models import LogEntry
-from undersigned.moderation.models import AuditEvent
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition
 from undersigned.signing import services as signing

@@ -9,7 +9,7 @@ from playwright.sync_api import Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tests.conftest import link_in
-from undersigned.moderation.models import AuditEvent
+from undersigned.audit.models import AuditEvent
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition
 from undersigned.registers.models import RegisterEntry

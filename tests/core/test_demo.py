@@ -38,7 +38,7 @@ def everything() -> dict[str, int]:
         model._meta.label: model._default_manager.count()
         for model in apps.get_models()
         if model._meta.app_label
-        in ("auth", "registers", "petitions", "signing", "moderation", "outbox")
+        in ("auth", "registers", "petitions", "signing", "audit", "outbox")
     }
 
 

@@ -11,8 +11,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from tests.conftest import link_in, second_factor_login
+from undersigned.audit.models import AuditEvent
 from undersigned.core import custody, custody_cli
-from undersigned.moderation.models import AuditEvent
 from undersigned.petitions.models import Petition
 from undersigned.registers.models import RegisterEntry
 from undersigned.signing.models import Signature

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from tests.conftest import second_factor_login
-from undersigned.moderation.models import AuditEvent
+from undersigned.audit.models import AuditEvent
 from undersigned.petitions.models import Petition, Tally
 from undersigned.registers.models import RegisterEntry
 from undersigned.signing.models import Signature

@@ -5,7 +5,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from tests.conftest import body_of, link_in, second_factor_login
-from undersigned.moderation.models import AuditEvent
+from undersigned.audit.models import AuditEvent
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition
 from undersigned.registers.models import RegisterEntry

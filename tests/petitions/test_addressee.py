@@ -74,7 +74,7 @@ def test_a_bad_addressee_or_threshold_is_refused_and_saves_nothing(
 def test_after_publishing_the_organiser_changes_only_the_notice_address(
     organiser_client: Client, petition: Petition
 ) -> None:
-    from undersigned.moderation.models import AuditEvent
+    from undersigned.audit.models import AuditEvent
 
     manage = organiser_client.get(f"/dashboard/{petition.slug}/").content.decode()
     assert "Addressee and steps" in manage

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
+from undersigned.audit.models import AuditEvent
 from undersigned.core import custody
-from undersigned.moderation.models import AuditEvent
 from undersigned.petitions.models import Petition
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import Inbox, body_of, link_in, make_petition, second_factor_login
-from undersigned.moderation.models import AuditEvent
+from undersigned.audit.models import AuditEvent
 from undersigned.ops.management.commands.worker import run_once
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition, TextVersion

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tests.conftest import Inbox, body_of, make_petition
 from tests.updates.common import signed
-from undersigned.moderation.models import AuditEvent
+from undersigned.audit.models import AuditEvent
 from undersigned.ops.management.commands.worker import run_once
 from undersigned.petitions.models import Petition, StepReached
 from undersigned.signing import services as signing

@@ -10,12 +10,12 @@ from django.db import connection
 from django.test import Client
 
 from tests.conftest import confirm_now, make_petition
+from undersigned.audit.models import AuditEvent
 from undersigned.core import custody
 from undersigned.ledger import services as ledger
 from undersigned.ledger.keys import signer
 from undersigned.ledger.models import LogEntry
 from undersigned.ledger.views import log_line
-from undersigned.moderation.models import AuditEvent
 from undersigned.ops.management.commands.worker import run_once
 from undersigned.petitions import services as petitions
 from undersigned.petitions.management.commands.reconcile import drift

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from tests.conftest import link_in
-from undersigned.moderation.models import AuditEvent
+from undersigned.audit.models import AuditEvent
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition
 from undersigned.signing.models import Signature

@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from tests.conftest import make_petition, second_factor_login
 from tests.updates.common import moderator_client, moderator_of, response_form, signed
+from undersigned.audit.models import AuditEvent
 from undersigned.ledger.models import LogEntry
 from undersigned.ledger.services import integrate
-from undersigned.moderation.models import AuditEvent
 from undersigned.petitions.models import Outcome, Petition, Response
 from undersigned.signing import services as signing
 from undersigned.tlog import entries

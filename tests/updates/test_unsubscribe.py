@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from tests.conftest import Inbox, body_of
 from tests.updates.common import address_of, signed
-from undersigned.moderation.models import AuditEvent
+from undersigned.audit.models import AuditEvent
 from undersigned.ops.management.commands.worker import run_once
 from undersigned.outbox.models import OutgoingMail
 from undersigned.petitions.models import Petition

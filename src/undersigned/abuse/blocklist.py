@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from undersigned.abuse.models import BlockedSource
 from undersigned.abuse.sources import HASH_LENGTH, Source
-from undersigned.moderation import audit
+from undersigned.audit import services as audit
 from undersigned.petitions.models import Petition
 from undersigned.petitions.services import FreshCache, register_cache
 

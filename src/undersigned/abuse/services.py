@@ -11,9 +11,9 @@ from django.utils.translation import gettext
 
 from undersigned.abuse.models import BulkInvalidation, SigningSource, TrendingSource
 from undersigned.abuse.sources import HASH_LENGTH
+from undersigned.audit import services as audit
 from undersigned.core.hashing import keyed_hash
 from undersigned.core.progress import Report, silent
-from undersigned.moderation import audit
 from undersigned.petitions.models import Petition
 from undersigned.signing import services as signing
 from undersigned.signing.models import Signature

@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from undersigned.accounts.twofactor import second_factor_required
+from undersigned.audit import services as audit
 from undersigned.core.custody import EXPORT_FORMAT
-from undersigned.moderation import audit, reasons
+from undersigned.moderation import reasons
 from undersigned.moderation.forms import DecisionForm
 from undersigned.petitions.access import reviewed_by
 from undersigned.registers.matching import rank_candidates

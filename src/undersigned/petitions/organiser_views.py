@@ -16,8 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from undersigned.accounts.services import address_confirmed
 from undersigned.accounts.sessions import signed_in
 from undersigned.accounts.twofactor import second_factor_required
-from undersigned.moderation import audit
-from undersigned.moderation.models import AuditEvent
+from undersigned.audit import services as audit
+from undersigned.audit.models import AuditEvent
 from undersigned.petitions import invitations, services
 from undersigned.petitions.access import organised_by, organiser_petition_or_404
 from undersigned.petitions.forms import (

@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from undersigned.audit import services as audit
 from undersigned.ledger import services as ledger
-from undersigned.moderation import audit
 from undersigned.petitions.models import Petition, Tally, TextVersion
 from undersigned.registers.models import RegisterEntry
 from undersigned.tlog import entries

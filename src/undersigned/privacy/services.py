@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from undersigned.abuse import limits
 from undersigned.abuse.models import SigningSource
-from undersigned.moderation import audit
+from undersigned.audit import services as audit
 from undersigned.outbox.models import OutgoingMail
 from undersigned.outbox.services import enqueue
 from undersigned.petitions.models import Petition

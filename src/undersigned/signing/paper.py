@@ -42,9 +42,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from undersigned.audit import services as audit
 from undersigned.core import typed_text
 from undersigned.core.hashing import keyed_hash
-from undersigned.moderation import audit
 from undersigned.petitions.models import Petition
 from undersigned.petitions.services import add_to_tally
 from undersigned.registers.csv_import import clean_value

@@ -14,11 +14,11 @@ from django.utils.translation import gettext
 from undersigned.abuse import limits
 from undersigned.abuse.recording import record_source, source_row
 from undersigned.abuse.sources import Source
+from undersigned.audit import services as audit
 from undersigned.core import typed_text
 from undersigned.core.hashing import keyed_hash
 from undersigned.core.inserts import Dependent, insert_if_new
 from undersigned.ledger import services as ledger
-from undersigned.moderation import audit
 from undersigned.outbox.models import OutgoingMail
 from undersigned.outbox.services import compose, drop_unsent, enqueue
 from undersigned.petitions.models import Petition, TextVersion

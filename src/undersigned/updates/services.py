@@ -28,8 +28,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from undersigned.audit import services as audit
 from undersigned.ledger import services as ledger
-from undersigned.moderation import audit
 from undersigned.outbox.models import OutgoingMail
 from undersigned.outbox.services import compose, enqueue
 from undersigned.petitions.models import Outcome, Petition, Response, Step, StepReached, Tally

@@ -5,9 +5,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import CommandError
 
+from undersigned.audit import services as audit
 from undersigned.core import custody
 from undersigned.core.management.base import ExamplesCommand
-from undersigned.moderation import audit
 from undersigned.petitions.models import Petition
 
 

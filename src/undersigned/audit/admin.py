@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from undersigned.moderation.models import AuditEvent
+from undersigned.audit.models import AuditEvent
 
 
 @admin.register(AuditEvent)

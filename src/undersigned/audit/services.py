@@ -2,7 +2,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 
-from undersigned.moderation.models import AuditEvent
+from undersigned.audit.models import AuditEvent
 from undersigned.petitions.models import Petition
 from undersigned.signing.models import Signature
 

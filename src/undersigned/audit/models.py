@@ -21,6 +21,8 @@ class AuditEvent(models.Model):
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        # The table the moderation app created: the model moved, its rows did not.
+        db_table = "moderation_auditevent"
         ordering = ["-at", "-id"]
 
     def __str__(self) -> str:
