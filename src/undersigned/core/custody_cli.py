@@ -22,7 +22,7 @@ from undersigned.core.progress import progress
 from undersigned.core.spreadsheet import spreadsheet_cell
 
 EXPORT_FORMAT = custody.EXPORT_FORMAT
-PASSPHRASE_ENV = "UNDERSIGNED_CUSTODY_PASSPHRASE"  # noqa: S105 - a variable's name
+PASSPHRASE_ENV = "UNDERSIGNED_CUSTODY_PASSPHRASE"  # noqa: S105  # nosec B105 - a variable's name
 COLUMNS = [
     "signature",
     "state",
