@@ -51,6 +51,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy src
 	$(BIN)/bandit -q -c pyproject.toml -r src
+	$(BIN)/lint-imports
 
 # After changing user-facing text: refresh the catalogue, then translate what is new in it.
 messages: $(STAMP)
