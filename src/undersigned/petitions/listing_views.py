@@ -1,6 +1,6 @@
 """The home page and /petitions/: petitions by state, found by their words, a page at a time.
 
-Both stand a surge as the petition page does (petitions/views.py,
+Both stand a surge as the petition page does (petitions/pages.py,
 docs/performance.md H): the rows and their counts are rendered once per copy
 of the page's rows and of its petitions' Standings, and for visitors without
 a session the whole page is rendered once per copy, with only the CSRF token
