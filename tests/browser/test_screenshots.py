@@ -147,12 +147,15 @@ def test_the_public_log(demo_site: str, open_page: OpenPage) -> None:
     page = open_page(DESKTOP)
     page.goto(f"{demo_site}/log/")
     expect(page.get_by_role("heading", level=1)).to_have_text("The public log")
-    rows = page.locator("table tbody tr")
-    expect(rows).not_to_have_count(0)
-    # The newest checkpoint (first) holds every event: the letter's 18 founders, the
-    # petition's 40 signers, and the two openings.
-    size = int(rows.first.locator("td").first.inner_text())
-    assert size >= 18 + 40
+    entries = page.get_by_role("region", name="Entries").locator("tbody tr")
+    expect(entries).not_to_have_count(0)
+    # Newest first, in words: the letter's 18 founders, the petition's 40 signers
+    # and the two openings are all in, so the newest entry's index is at least 59.
+    assert int(entries.first.locator("th").inner_text()) >= 18 + 40 + 2 - 1
+    expect(entries.filter(has_text="Signature verified").first).to_be_visible()
+    # The newest checkpoint holds them all.
+    checkpoints = page.locator("table").last.locator("tbody tr")
+    assert int(checkpoints.first.locator("td").first.inner_text()) >= 18 + 40 + 2
     save(page, "log-desktop")
 
 
