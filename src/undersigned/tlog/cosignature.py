@@ -35,7 +35,6 @@ is hand-rolled. Pure: standard library and ``cryptography`` only.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
 import time
@@ -50,7 +49,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from undersigned.tlog import note
+from undersigned.tlog import merkle, note
 from undersigned.tlog.merkle import Checkpoint
 
 # Signature type bytes assigned by c2sp.org/signed-note.
@@ -89,17 +88,6 @@ class VerifierKey:
     public_key: bytes
 
 
-def _b64decode_canonical(text: str) -> bytes | None:
-    # One key or signature, one spelling: refuse what we would not write.
-    try:
-        raw = base64.b64decode(text.encode("ascii"), validate=True)
-    except (UnicodeEncodeError, binascii.Error):
-        return None
-    if base64.b64encode(raw).decode("ascii") != text:
-        return None
-    return raw
-
-
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
@@ -118,7 +106,7 @@ def parse_vkey(vkey: str) -> VerifierKey:
     """
     name, _, rest = vkey.partition("+")
     id_hex, _, key_b64 = rest.partition("+")
-    raw = _b64decode_canonical(key_b64)
+    raw = merkle.b64decode_canonical(key_b64)
     if not note.is_valid_key_name(name) or not _HEX_KEY_ID.fullmatch(id_hex) or not raw:
         raise CosignatureError("malformed verifier key")
     alg, public_key = raw[0], raw[1:]
@@ -167,7 +155,7 @@ def signature_timestamp(signature: bytes) -> int:
 
 def line_timestamp(line: note.Signature) -> int:
     """Return the timestamp of a cosignature line as :func:`~note.open_note` returned it."""
-    raw = _b64decode_canonical(line.b64)
+    raw = merkle.b64decode_canonical(line.b64)
     if raw is None or len(raw) < 4:
         raise CosignatureError("malformed signature line")
     return signature_timestamp(raw[4:])
@@ -327,7 +315,7 @@ class CosignatureSigner:
         key_word, _, rest = rest.partition("+")
         name, _, rest = rest.partition("+")
         id_hex, _, key_b64 = rest.partition("+")
-        raw = _b64decode_canonical(key_b64)
+        raw = merkle.b64decode_canonical(key_b64)
         if (
             private != "PRIVATE"
             or key_word != "KEY"

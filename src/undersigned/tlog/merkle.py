@@ -773,9 +773,13 @@ def check_entry_bundle(entries: Sequence[bytes], tile_data: bytes) -> None:
 # ---------------------------------------------------------------- checkpoints
 
 
-def _b64decode_canonical(text: str) -> bytes | None:
-    # Python's decoder tolerates non-zero padding bits, which would give one
-    # root several spellings; only the spelling we would write is accepted.
+def b64decode_canonical(text: str) -> bytes | None:
+    """Standard base64 in the one spelling we would write, or None.
+
+    Python's decoder tolerates non-zero padding bits, which would give one
+    root, key or signature several spellings: note.py and cosignature.py use
+    this too.
+    """
     try:
         raw = base64.b64decode(text.encode("ascii"), validate=True)
     except (UnicodeEncodeError, binascii.Error):
@@ -839,7 +843,7 @@ class Checkpoint:
         size = int(size_text)
         if size > MAX_TREE_SIZE:
             raise ValueError("checkpoint size out of range")
-        root = _b64decode_canonical(root_text)
+        root = b64decode_canonical(root_text)
         if root is None or len(root) != HASH_SIZE:
             raise ValueError("checkpoint root hash is not the base64 of 32 bytes")
         for line in extensions:

@@ -14,7 +14,6 @@ Cryptography is the ``cryptography`` package's Ed25519; nothing is hand-rolled.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
 from collections.abc import Sequence
@@ -26,6 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+
+from undersigned.tlog import merkle
 
 ALG_ED25519: Final = 0x01
 
@@ -84,18 +85,6 @@ def is_valid_key_name(name: str) -> bool:
         and not any(c.isspace() or c < " " for c in name)
         and _is_utf8(name)
     )
-
-
-def _b64decode_canonical(text: str) -> bytes | None:
-    # Python's decoder tolerates non-zero padding bits; accepting only the
-    # spelling we would write keeps one key or signature to one string.
-    try:
-        raw = base64.b64decode(text.encode("ascii"), validate=True)
-    except (UnicodeEncodeError, binascii.Error):
-        return None
-    if base64.b64encode(raw).decode("ascii") != text:
-        return None
-    return raw
 
 
 def _b64(raw: bytes) -> str:
@@ -162,7 +151,7 @@ class Verifier:
         """Parse a verifier key ``<name>+<hex8 id>+<base64(0x01 || public key)>``."""
         name, _, rest = vkey.partition("+")
         id_hex, _, key_b64 = rest.partition("+")
-        key = _b64decode_canonical(key_b64)
+        key = merkle.b64decode_canonical(key_b64)
         if not is_valid_key_name(name) or not _HEX_KEY_ID.fullmatch(id_hex) or not key:
             raise NoteError("malformed verifier key")
         # The id covers the algorithm byte, so check it before trusting that byte.
@@ -230,7 +219,7 @@ class Signer:
         key_word, _, rest = rest.partition("+")
         name, _, rest = rest.partition("+")
         id_hex, _, key_b64 = rest.partition("+")
-        key = _b64decode_canonical(key_b64)
+        key = merkle.b64decode_canonical(key_b64)
         if (
             private != "PRIVATE"
             or key_word != "KEY"
@@ -303,7 +292,7 @@ def sign_note(text: str, signers: Sequence[NoteSigner], existing: Sequence[Signa
     replaced = {(s.name, s.key_id) for s in fresh}
     kept: list[Signature] = []
     for sig in existing:
-        decoded = _b64decode_canonical(sig.b64)
+        decoded = merkle.b64decode_canonical(sig.b64)
         if not is_valid_key_name(sig.name) or decoded is None or len(decoded) < 5:
             raise NoteError("malformed note: existing signature is malformed")
         if int.from_bytes(decoded[:4], "big") != sig.key_id:
@@ -357,7 +346,7 @@ def open_note(
         if not line.startswith(_SIGNATURE_PREFIX):
             raise NoteError("malformed note: signature line does not start with an em dash")
         name, _, b64 = line[len(_SIGNATURE_PREFIX) :].partition(" ")
-        raw = _b64decode_canonical(b64)
+        raw = merkle.b64decode_canonical(b64)
         if not is_valid_key_name(name) or not b64 or raw is None or len(raw) < 5:
             raise NoteError("malformed note: bad signature line")
         key_id = int.from_bytes(raw[:4], "big")
