@@ -239,7 +239,7 @@ def _publish(petition_id: int, standing: Standing, *, lower: bool = False) -> No
         petition_id,
     ]
     sql = (
-        f"UPDATE {q(CountMark._meta.db_table)} SET {q('changes')} = %s, "  # noqa: S608
+        f"UPDATE {q(CountMark._meta.db_table)} SET {q('changes')} = %s, "  # noqa: S608  # nosec B608
         f"{q('log_size')} = %s, {q('read_at')} = %s, {q('counts')} = %s "
         f"WHERE {q('petition_id')} = %s"
     )
