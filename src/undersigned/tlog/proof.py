@@ -27,7 +27,6 @@ Pure: standard library and ``cryptography`` (through the key modules) only.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,11 +49,8 @@ class TlogProofError(ValueError):
 
 
 def _b64decode(text: str, what: str) -> bytes:
-    try:
-        raw = base64.b64decode(text.encode("ascii"), validate=True)
-    except (UnicodeEncodeError, binascii.Error) as exc:
-        raise TlogProofError(f"{what} is not base64") from exc
-    if base64.b64encode(raw).decode("ascii") != text:
+    raw = merkle.b64decode_canonical(text)
+    if raw is None:
         raise TlogProofError(f"{what} is not canonical base64")
     return raw
 
