@@ -7,6 +7,7 @@ CSRF token: a mail program's one-click POST (RFC 8058) carries neither, and
 the token in the link is the secret.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -117,36 +118,37 @@ def _published(request: HttpRequest, result: services.Published) -> None:
         messages.success(request, _("Published. No signer asked to be told."))
 
 
+def _publish(
+    request: HttpRequest,
+    slug: str,
+    form: ResponseForm | OutcomeForm,
+    publish: Callable[..., services.Published],
+) -> HttpResponse:
+    """Publish a response or an outcome from its form; a refusal shows the page again."""
+    petition = _answerable(request, slug)
+    if form.is_valid():
+        try:
+            result = publish(petition, request.user, **form.cleaned_data)
+        except services.AnswerError as exc:
+            form.add_error(None, str(exc))
+        else:
+            _published(request, result)
+            return redirect("updates-answer", slug=petition.slug)
+    if isinstance(form, ResponseForm):
+        return _page(request, petition, response_form=form, status=400)
+    return _page(request, petition, outcome_form=form, status=400)
+
+
 @second_factor_required
 @require_POST
 def publish_response(request: HttpRequest, slug: str) -> HttpResponse:
-    petition = _answerable(request, slug)
-    form = ResponseForm(request.POST)
-    if not form.is_valid():
-        return _page(request, petition, response_form=form, status=400)
-    try:
-        result = services.publish_response(petition, request.user, **form.cleaned_data)
-    except services.AnswerError as exc:
-        form.add_error(None, str(exc))
-        return _page(request, petition, response_form=form, status=400)
-    _published(request, result)
-    return redirect("updates-answer", slug=petition.slug)
+    return _publish(request, slug, ResponseForm(request.POST), services.publish_response)
 
 
 @second_factor_required
 @require_POST
 def publish_outcome(request: HttpRequest, slug: str) -> HttpResponse:
-    petition = _answerable(request, slug)
-    form = OutcomeForm(request.POST)
-    if not form.is_valid():
-        return _page(request, petition, outcome_form=form, status=400)
-    try:
-        result = services.publish_outcome(petition, request.user, **form.cleaned_data)
-    except services.AnswerError as exc:
-        form.add_error(None, str(exc))
-        return _page(request, petition, outcome_form=form, status=400)
-    _published(request, result)
-    return redirect("updates-answer", slug=petition.slug)
+    return _publish(request, slug, OutcomeForm(request.POST), services.publish_outcome)
 
 
 # No CSRF token: a mail program's one-click unsubscribe is a POST from outside
