@@ -16,6 +16,18 @@ class SignatureQuerySet(models.QuerySet["Signature"]):
         """Rows for an address; addresses are sealed, so this matches their keyed hash."""
         return self.filter(email_hash=keyed_hash("email", normalise_email(email)))
 
+    def holding(self, petition_id: int, register_entry_key: str | None) -> "SignatureQuerySet":
+        """The verified signature that holds a register entry (by its keyed hash), if any.
+
+        One register entry can hold only one verified signature (the constraint
+        one_verified_signature_per_register_entry); this is who holds it.
+        """
+        return self.filter(
+            petition_id=petition_id,
+            register_entry_key=register_entry_key,
+            state=Signature.State.VERIFIED,
+        )
+
 
 class Signature(models.Model):
     class State(models.TextChoices):

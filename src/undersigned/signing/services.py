@@ -524,10 +524,8 @@ def _verifies_on_confirmation(signature: Signature) -> bool:
         return False
     # The entry may already be held by a verified signature (a second
     # address on the register): a moderator has to sort that out.
-    return not Signature.objects.filter(
-        petition_id=signature.petition_id,
-        register_entry_key=signature.register_entry_key,
-        state=State.VERIFIED,
+    return not Signature.objects.holding(
+        signature.petition_id, signature.register_entry_key
     ).exists()
 
 
@@ -601,11 +599,7 @@ def approve(
             if entry is None or entry.register_id != petition.register_id:
                 raise SigningError(gettext("Choose the register entry this signer is."))
             holder = (
-                Signature.objects.filter(
-                    petition=petition,
-                    register_entry_key=entry_key(petition.pk, entry.pk),
-                    state=State.VERIFIED,
-                )
+                Signature.objects.holding(petition.pk, entry_key(petition.pk, entry.pk))
                 .exclude(pk=signature.pk)
                 .first()
             )
@@ -735,10 +729,8 @@ def reinstate(signature_id: int, moderator: User | AnonymousUser, *, state: str)
         if (
             state == State.VERIFIED
             and signature.register_entry_key
-            and Signature.objects.filter(
-                petition_id=signature.petition_id,
-                register_entry_key=signature.register_entry_key,
-                state=State.VERIFIED,
+            and Signature.objects.holding(
+                signature.petition_id, signature.register_entry_key
             ).exists()
         ):
             # The entry of a hidden signer is sealed away: the message names nobody.
