@@ -300,15 +300,20 @@ def test_a_corrupt_state_file_is_never_taken_for_a_new_log(running: Running) -> 
 
 
 SERVE_WITH_CRASH = """
-import os, sys
+import os, sys, threading
 from pathlib import Path
 from undersigned.tlog import witness
 
 data, point = Path(sys.argv[1]), sys.argv[2]
 armed = data / "crash-armed"
+this_request = threading.local()
 
 def hook(reached):
-    if reached == point and armed.exists():
+    # Armed per request, when it is verified: the request answered before the
+    # test armed the crash may still be passing its own last hook.
+    if reached == witness.HOOK_VERIFIED:
+        this_request.armed = armed.exists()
+    if reached == point and getattr(this_request, "armed", False):
         os._exit(70)
 
 server = witness.make_server(data, "127.0.0.1:0", hook=hook)
