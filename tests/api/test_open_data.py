@@ -206,6 +206,7 @@ def test_the_daily_dump_is_built_once_a_day_by_the_worker_and_kept(
     assert rows["clean-air"]["verified_count"] == "3"
     assert rows["clean-air"]["log_verified_count"] == "2"  # what the checkpoint counts
     assert rows["clean-air"]["paper_count"] == "0"
+    assert rows["clean-air"]["log_paper_count"] == "0"
     assert rows["clean-air"]["log_size"] == str(size)
     assert rows["clean-air"]["states"] == "open"
     assert rows["deputies-letter"]["kind"] == "letter"

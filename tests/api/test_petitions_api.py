@@ -5,14 +5,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 
 from tests.conftest import make_petition
+from undersigned.ledger.services import integrate
 from undersigned.petitions import services as petitions
 from undersigned.petitions.models import Petition
 from undersigned.registers.models import RegisterEntry
+from undersigned.signing import paper
 from undersigned.signing import services as signing
 from undersigned.signing.models import Signature
+from undersigned.signing.paper import PaperLine
 from undersigned.signing.tokens import new_token
 
 pytestmark = pytest.mark.django_db
@@ -214,6 +218,33 @@ def test_openapi_describes_both_paths(client: Client, db: None) -> None:
         "text_version",
     }
     assert "Small cells" in properties["verified_unplaced"]["description"]
+    assert "paper" in properties["log_paper_count"]["description"]
+
+
+def test_the_paper_figure_is_given_live_and_at_the_checkpoint(
+    client: Client, petition: Petition
+) -> None:
+    moderator = User.objects.create_user("mod", "mod@example.org", "pw-for-tests-only")
+    petition.moderators.add(moderator)
+    sign(petition, "Anna Belova", "a@example.org")
+    sheet = [
+        paper.enter_one(petition, PaperLine("Sheet 1", name, show_name=True), moderator)
+        for name in ("Paper Pavel", "Paper Polina", "Paper Pyotr")
+    ]
+    integrate()
+    signing.invalidate(sheet[0].pk, moderator, reason="Entered from paper by mistake")
+    # The invalidation is recorded, not yet in a checkpoint: the live figure
+    # has moved, the checkpoint's has not.
+    figures = ("verified_count", "paper_count", "log_verified_count", "log_paper_count")
+    detail = get_json(client, f"/api/petitions/{petition.slug}")
+    (listed,) = [i for i in get_json(client, "/api/petitions") if i["slug"] == petition.slug]
+    for answer in (detail, listed):
+        assert [answer[k] for k in figures] == [3, 2, 4, 3]
+    size = detail["log_size"]
+    integrate()
+    detail = get_json(client, f"/api/petitions/{petition.slug}")
+    assert [detail[k] for k in figures] == [3, 2, 3, 2]
+    assert detail["log_size"] == size + 1
 
 
 def test_the_api_is_read_only(client: Client, petition: Petition) -> None:

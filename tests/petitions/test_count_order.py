@@ -5,6 +5,7 @@ the database); a fake clock drives them. The multi-process proof with real
 servers is tests/scenarios/test_counts_never_back.py.
 """
 
+import json
 from typing import Any
 
 import pytest
@@ -113,6 +114,22 @@ def test_a_stale_mark_is_not_taken_over(clock: Clock, petition: Petition) -> Non
     clock.now += LIMIT  # the mark's counts are a second old: b reads the tallies
     with CaptureQueriesContext(connection) as queries:
         assert b.get(petition).verified == 1
+    assert any(Tally._meta.db_table in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_mark_without_the_checkpoints_paper_figure_is_not_taken_over(
+    clock: Clock, petition: Petition
+) -> None:
+    # Published by a process of the version before log_paper (during an
+    # upgrade): taking it over would serve 0 on paper at the checkpoint.
+    verify(petition, 1)
+    read = standing.read(petition)
+    standing._publish(petition.pk, read)
+    published = json.loads(read.to_json())
+    del published["log_paper"]
+    CountMark.objects.filter(pk=petition.pk).update(counts=json.dumps(published))
+    with CaptureQueriesContext(connection) as queries:
+        assert Standings().get(petition).verified == 1
     assert any(Tally._meta.db_table in q["sql"] for q in queries.captured_queries)
 
 

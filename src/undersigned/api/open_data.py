@@ -80,6 +80,7 @@ DUMP_COLUMNS = [
     "awaiting_count",
     "paper_count",
     "log_verified_count",
+    "log_paper_count",
     *STAMP_COLUMNS,
 ]
 
@@ -333,6 +334,7 @@ def _counted_petitions(now: datetime) -> tuple[list[dict[str, Any]], int, dateti
             awaiting_count=Coalesce(Sum("tallies__awaiting"), 0),
             paper_count=Coalesce(Sum("tallies__verified_paper"), 0),
             log_verified_count=Coalesce(Max("checkpoint_count__verified"), 0),
+            log_paper_count=Coalesce(Max("checkpoint_count__paper"), 0),
             log_size=Subquery(latest.values("size")[:1]),
             checkpoint_time=Subquery(latest.values("created")[:1]),
             checkpoint_id=Subquery(latest.values("id")[:1]),
@@ -344,6 +346,7 @@ def _counted_petitions(now: datetime) -> tuple[list[dict[str, Any]], int, dateti
             "awaiting_count",
             "paper_count",
             "log_verified_count",
+            "log_paper_count",
             "log_size",
             "checkpoint_time",
             "checkpoint_id",
@@ -404,6 +407,8 @@ def build_dump(day: date | None = None) -> PetitionDump:
                 "awaiting_count": c["awaiting_count"],
                 "paper_count": c["paper_count"],  # of verified_count, entered from paper
                 "log_verified_count": c["log_verified_count"],
+                # of log_verified_count, entered from paper
+                "log_paper_count": c["log_paper_count"],
             }
         )
     stamp = [size, _iso(when)]

@@ -76,6 +76,13 @@ class PetitionSummaryOut(Schema):
             "checkpoint, seconds later, includes."
         )
     )
+    log_paper_count: int = Field(
+        description=(
+            "Of log_verified_count, the signatures entered from paper sheets: exactly the "
+            "log's entries 0 to log_size - 1 marked \"channel\": \"paper\" that no "
+            "withdrawal or invalidation among them names. paper_count is the live figure."
+        )
+    )
 
 
 class StepOut(Schema):
@@ -159,6 +166,7 @@ def _public_fields(petition: Petition, standing: Standing) -> dict[str, object]:
         "log_size": standing.log_size,
         "checkpoint_time": standing.checkpoint_time,
         "log_verified_count": standing.log_verified,
+        "log_paper_count": standing.log_paper,
     }
 
 
@@ -427,6 +435,7 @@ def _listed(request: HttpRequest, item: listing.Listed) -> dict[str, object]:
         "log_size": standing.log_size,
         "checkpoint_time": standing.checkpoint_time,
         "log_verified_count": standing.log_verified,
+        "log_paper_count": standing.log_paper,
         "states": row.states,
     }
 

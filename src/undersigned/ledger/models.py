@@ -91,6 +91,9 @@ class CheckpointCount(models.Model):
     verified = models.BigIntegerField(default=0)
     withdrawn = models.BigIntegerField(default=0)
     invalidated = models.BigIntegerField(default=0)
+    # Of `verified`, the verifications marked "channel": "paper" (entered from
+    # paper sheets) that no withdrawal or invalidation in the checkpoint names.
+    paper = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.verified} verified in the latest checkpoint"

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from undersigned.core import crypto
@@ -415,33 +415,47 @@ _COUNT_COLUMNS = {
 }
 
 
+def on_paper() -> Q:
+    """Log entries that move a paper count: a verification marked "channel":
+    "paper", or a withdrawal or invalidation naming one (a removal carries no
+    channel of its own)."""
+    paper = entries.CHANNEL_PAPER
+    return Q(payload__channel=paper) | Q(ref_entry__payload__channel=paper)
+
+
 def _move_checkpoint_counts(old_size: int, new_size: int) -> None:
     """Move each petition's CheckpointCount by the entries [old_size, new_size) add.
 
     Runs in the transaction that signs the checkpoint of new_size, so that
     whoever reads the latest checkpoint and a count together (in one
     statement) reads the count of exactly that checkpoint. A range of the
-    unique index on "index": as many rows as the checkpoint adds.
+    unique index on "index": as many rows as the checkpoint adds. `paper`
+    moves with the verifications entered from paper and the removals of them.
     """
-    moves: dict[int, dict[str, int]] = {}
+    moves: dict[int, dict[str, tuple[int, int]]] = {}
     rows = (
         LogEntry.objects.filter(
             index__gte=old_size, index__lt=new_size, event__in=list(_COUNT_COLUMNS)
         )
         .values("petition_id", "event")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id"), paper=Count("id", filter=on_paper()))
         .order_by()
     )
     for row in rows:
-        moves.setdefault(row["petition_id"], {})[_COUNT_COLUMNS[row["event"]]] = row["n"]
+        column = _COUNT_COLUMNS[row["event"]]
+        moves.setdefault(row["petition_id"], {})[column] = (row["n"], row["paper"])
     for petition_id, n in moves.items():
-        withdrawn, invalidated = n.get("withdrawn", 0), n.get("invalidated", 0)
-        verified = n.get("verified", 0) - withdrawn - invalidated
+        added, added_paper = n.get("verified", (0, 0))
+        withdrawn, withdrawn_paper = n.get("withdrawn", (0, 0))
+        invalidated, invalidated_paper = n.get("invalidated", (0, 0))
+        verified = added - withdrawn - invalidated
+        paper = added_paper - withdrawn_paper - invalidated_paper
         counts = CheckpointCount.objects.filter(petition_id=petition_id)
         if not counts.update(
             verified=F("verified") + verified,
             withdrawn=F("withdrawn") + withdrawn,
             invalidated=F("invalidated") + invalidated,
+            paper=F("paper") + paper,
         ):
             # Only the signer of checkpoints writes these rows, under the log's lock.
             CheckpointCount.objects.create(
@@ -449,6 +463,7 @@ def _move_checkpoint_counts(old_size: int, new_size: int) -> None:
                 verified=verified,
                 withdrawn=withdrawn,
                 invalidated=invalidated,
+                paper=paper,
             )
 
 

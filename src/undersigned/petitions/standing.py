@@ -75,6 +75,7 @@ class Standing:
     log_verified: int  # the petition's verified count from the entries below log_size
     read_at: float  # time.time() when the read began
     paper: int = 0  # of `verified`, entered from paper sheets
+    log_paper: int = 0  # of `log_verified`, entered from paper sheets
 
     @property
     def order(self) -> Order:
@@ -98,6 +99,7 @@ class Standing:
                 "log_verified": self.log_verified,
                 "read_at": self.read_at,
                 "paper": self.paper,
+                "log_paper": self.log_paper,
             },
             separators=(",", ":"),
         )
@@ -121,6 +123,9 @@ class Standing:
             read_at=data["read_at"],
             # A mark published before paper signatures existed counts none.
             paper=data.get("paper", 0),
+            # One published before the checkpoint's paper count was read is
+            # not taken over (KeyError: _load_mark reads the tallies instead).
+            log_paper=data["log_paper"],
         )
 
 
@@ -148,7 +153,8 @@ def _statement() -> str:
     # the petition's count in it agree. The one-row base keeps the checkpoint
     # for a petition that has no tally row yet.
     return (
-        f"SELECT {columns}, c.{q('size')}, c.{q('created')}, n.{q('verified')} "  # noqa: S608  # nosec B608
+        f"SELECT {columns}, c.{q('size')}, c.{q('created')}, n.{q('verified')}, "  # noqa: S608  # nosec B608
+        f"n.{q('paper')} "
         f"FROM (SELECT 1 AS one) base "
         f"LEFT JOIN {tally} t ON t.{q('petition_id')} = %s "
         f"LEFT JOIN (SELECT {q('size')}, {q('created')} FROM {checkpoints} "
@@ -174,7 +180,7 @@ def read(petition: Petition) -> Standing:
         rows = cursor.fetchall()
     verified = awaiting = changes = paper = 0
     places: list[tuple[str, str, int, int]] = []
-    size, created, logged = rows[0][7], rows[0][8], rows[0][9]
+    size, created, logged, logged_paper = rows[0][7], rows[0][8], rows[0][9], rows[0][10]
     for region, municipality, v, a, hidden, moved, on_paper, *_ in rows:
         if region is None:
             continue  # the base row of a petition without tallies
@@ -193,6 +199,7 @@ def read(petition: Petition) -> Standing:
         log_verified=logged or 0,
         read_at=read_at,
         paper=paper,
+        log_paper=logged_paper or 0,
     )
 
 
@@ -224,7 +231,12 @@ def _load_mark(petition_id: int) -> Standing | None:
     counts = (
         CountMark.objects.filter(pk=petition_id).values_list("counts", flat=True).first()
     )
-    return Standing.from_json(counts) if counts else None
+    if not counts:
+        return None
+    try:
+        return Standing.from_json(counts)
+    except KeyError:
+        return None  # written by an older version, without a figure this one serves
 
 
 def _publish(petition_id: int, standing: Standing, *, lower: bool = False) -> None:
