@@ -331,6 +331,7 @@ def test_json_output(url: str, state: Path, capsys: pytest.CaptureFixture[str]) 
         "paper": 0,
         "api_verified": 258,
         "api_log_size": None,  # this fake API is an older server's: no log_size
+        "api_paper": None,  # nor log_paper_count
     }
 
 
@@ -526,7 +527,19 @@ def test_api_count_differs_json(
     site.api_counts[LIBRARY] = 0
     assert run(url, state, "--json") == 6
     out, err = capsys.readouterr()
-    assert json.loads(out) == {"ok": False, "exit": 6, "error": err.strip()[len("verify: ") :]}
+    assert json.loads(out) == {
+        "ok": False,
+        "exit": 6,
+        "error": err.strip()[len("verify: ") :],
+        # The figures compared; this older API names no log size, so the whole checkpoint's.
+        "mismatch": {
+            "petition": LIBRARY,
+            "figure": "verified",
+            "log_size": SIZE,
+            "log": 2,
+            "api": 0,
+        },
+    }
 
 
 def test_petition_missing_from_the_api(site: Site, url: str, state: Path) -> None:

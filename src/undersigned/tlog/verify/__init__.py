@@ -9,15 +9,15 @@ than the site itself. It then:
    checks each entry's leaf hash against the tiles (which are themselves
    checked against the signed root) and recomputes the root from the entries;
 3. recomputes each petition's verified count from the entries, and how many
-   of them were entered from paper sheets (``"channel": "paper"``), which it
-   reports;
+   of them were entered from paper sheets (``"channel": "paper"``);
 4. unless told not to, compares those counts with ``api/petitions/<slug>``,
    and checks that no petition listed at ``api/petitions`` shows verified
    signatures the log does not have. An answer that names its ``log_size``
    is compared exactly: its ``log_verified_count`` with the count the
-   entries below that size give, with no race against the live count (a
-   size beyond the checkpoint fetched means a newer one was signed: it is
-   fetched again). Without ``log_size`` (older servers), ``verified_count``
+   entries below that size give, and its ``log_paper_count`` (when it has
+   one) with how many of them are on paper, with no race against the live
+   count (a size beyond the checkpoint fetched means a newer one was signed:
+   it is fetched again). Without ``log_size`` (older servers), ``verified_count``
    is compared with the whole checkpoint, retrying a few times, since the
    live count can move while the run lasts;
 5. compares the checkpoint with the one accepted on the previous run, kept in
@@ -47,7 +47,8 @@ Exit codes (``cli.main``; :class:`~.errors.VerifyError` carries the same numbers
 4     fork: the log is not consistent with a checkpoint accepted before
 5     the log's entries or tiles do not match the signed checkpoint, or an
       entry is malformed or breaks the counting rules
-6     a petition's verified count in the API differs from the log's
+6     a petition's verified count in the API, or how many of them are on
+      paper, differs from the log's
 7     the checkpoint (or the receipt's) lacks the witness quorum of the
       ``--policy``: a split view is not excluded
 ====  ====================================================================

@@ -247,11 +247,14 @@ class ApiCount:
     ``log_verified_count``): the checkpoint the count agrees with, and the
     count the log's entries below it give. Servers before them give only
     ``verified``, the live count, which can move while a run lasts.
+    ``log_paper`` (``log_paper_count``): of ``log_verified``, the signatures
+    entered from paper; None from servers that do not name it.
     """
 
     verified: int
     log_size: int | None = None
     log_verified: int | None = None
+    log_paper: int | None = None
 
 
 def _api_counts(
@@ -302,7 +305,12 @@ def _api_count(data: object, path: str) -> ApiCount:
                 EXIT_USAGE,
                 f"GET {path}: 'log_size' and 'log_verified_count' must both be integers",
             )
-        return ApiCount(verified, size, logged)
+        paper = _integer(data, "log_paper_count")
+        if "log_paper_count" in data and (paper is None or paper < 0):
+            raise VerifyError(
+                EXIT_USAGE, f"GET {path}: 'log_paper_count' must be a non-negative integer"
+            )
+        return ApiCount(verified, size, logged, paper)
     return ApiCount(verified)
 
 
@@ -313,6 +321,17 @@ class _Mismatch:
     shown: int
     size: int  # the log size both are counted at
     named: bool  # the API named that size: no later read can change either number
+    figure: str = "verified"  # or "paper": of the verified, those on paper
+
+    def details(self) -> dict[str, object]:
+        """The figures compared, for ``--json``."""
+        return {
+            "petition": self.slug,
+            "figure": self.figure,
+            "log_size": self.size,
+            "log": self.logged if self.logged >= 0 else None,
+            "api": self.shown,
+        }
 
 
 def _count_mismatch(
@@ -343,6 +362,11 @@ def _count_mismatch(
         logged = there[slug].verified if slug in there else 0
         if logged != answer.log_verified:
             return _Mismatch(slug, logged, answer.log_verified, answer.log_size, named=True)
+        on_paper = there[slug].paper if slug in there else 0
+        if answer.log_paper is not None and on_paper != answer.log_paper:
+            return _Mismatch(
+                slug, on_paper, answer.log_paper, answer.log_size, named=True, figure="paper"
+            )
     return None
 
 
@@ -421,6 +445,14 @@ def verify(
         mismatch = _count_mismatch(counts, api, found)
         if mismatch is None:
             break
+        if mismatch.named and mismatch.figure == "paper":
+            raise VerifyError(
+                EXIT_COUNT,
+                f"petition {mismatch.slug!r}: the API says {mismatch.shown} of its verified "
+                f"signatures at log size {mismatch.size} are on paper, but the log's entries "
+                f"below {mismatch.size} give {mismatch.logged} on paper",
+                mismatch.details(),
+            )
         if mismatch.named:
             # Both numbers are of one fixed log size: reading again cannot help.
             raise VerifyError(
@@ -428,6 +460,7 @@ def verify(
                 f"petition {mismatch.slug!r}: the API says {mismatch.shown} verified at log "
                 f"size {mismatch.size}, but the log's entries below {mismatch.size} give "
                 f"{mismatch.logged}",
+                mismatch.details(),
             )
         if attempt > retries:
             if mismatch.logged < 0:
@@ -436,12 +469,14 @@ def verify(
                     f"petition {mismatch.slug!r}: the API names log size {mismatch.size}, "
                     f"beyond the checkpoint served (size {checkpoint.size}), "
                     f"after {attempt} attempts",
+                    mismatch.details(),
                 )
             raise VerifyError(
                 EXIT_COUNT,
                 f"petition {mismatch.slug!r}: {mismatch.logged} verified in the log "
                 f"(size {checkpoint.size}) but {mismatch.shown} in the API "
                 f"(after {attempt} attempts)",
+                mismatch.details(),
             )
         time.sleep(retry_pause)
 
@@ -454,6 +489,7 @@ def verify(
             _api_number(api.get(slug, ApiCount(0))) if check_api else None,
             api.get(slug, ApiCount(0)).log_size if check_api else None,
             paper=tally.paper,
+            api_paper=api.get(slug, ApiCount(0)).log_paper if check_api else None,
         )
         for slug, tally in sorted(counts.items())
     ]

@@ -73,7 +73,8 @@ exit codes:
   4  fork: the log is not consistent with a checkpoint accepted before
   5  the log's entries or tiles do not match the signed checkpoint,
      or an entry is malformed or breaks the counting rules
-  6  a petition's verified count in the API differs from the log's
+  6  a petition's verified count in the API, or how many of them are on paper,
+     differs from the log's
   7  the checkpoint (or receipt) lacks the witness quorum of the --policy:
      a split view is not excluded
 """
@@ -297,10 +298,15 @@ def _log_key(args: argparse.Namespace, policy: Policy | None) -> str:
     raise _UsageError("--key is required (or a --policy that names the log)")
 
 
-def _fail(code: int, message: str, as_json: bool) -> int:
+def _fail(
+    code: int, message: str, as_json: bool, details: dict[str, object] | None = None
+) -> int:
     print(f"verify: {message}", file=sys.stderr)
     if as_json:
-        print(json.dumps({"ok": False, "exit": code, "error": message}, ensure_ascii=False))
+        failure: dict[str, object] = {"ok": False, "exit": code, "error": message}
+        if details is not None:
+            failure["mismatch"] = details
+        print(json.dumps(failure, ensure_ascii=False))
     return code
 
 
@@ -340,7 +346,7 @@ def main(argv: list[str]) -> int:
     except _UsageError as exc:
         return _fail(EXIT_USAGE, f"{exc} (see --help)", as_json)
     except VerifyError as exc:
-        return _fail(exc.code, exc.message, as_json)
+        return _fail(exc.code, exc.message, as_json, exc.details)
     except KeyboardInterrupt:
         print("verify: interrupted", file=sys.stderr)
         return 130

@@ -16,12 +16,17 @@ EXIT_QUORUM: Final = 7
 
 
 class VerifyError(Exception):
-    """A check failed; ``code`` is the exit code and ``message`` says why, in one line."""
+    """A check failed; ``code`` is the exit code and ``message`` says why, in one line.
 
-    def __init__(self, code: int, message: str) -> None:
+    ``details``: the figures a count mismatch compared (petition, figure,
+    log_size, log, api), which ``--json`` prints as ``"mismatch"``.
+    """
+
+    def __init__(self, code: int, message: str, details: dict[str, object] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.details = details
 
 
 def reason(cause: object) -> str:

@@ -20,6 +20,9 @@ class PetitionReport:
     api_log_size: int | None = None
     # Of `verified`, the verifications marked "channel": "paper" (recounted from the log).
     paper: int = 0
+    # The API's log_paper_count at api_log_size, checked against the log's own
+    # recount there; None when the API was not consulted or named none.
+    api_paper: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -29,6 +32,7 @@ class PetitionReport:
             "paper": self.paper,
             "api_verified": self.api_verified,
             "api_log_size": self.api_log_size,
+            "api_paper": self.api_paper,
         }
 
 
@@ -91,10 +95,13 @@ class Report:
                 counted = f"{p.verified} verified (log)"
                 if p.paper:
                     counted = f"{p.verified} verified (log, of which {p.paper} on paper)"
+                api = "API"
+                if p.api_paper:
+                    api = f"API, of which {p.api_paper} on paper"
                 if p.api_verified is not None and p.api_log_size not in (None, self.size):
-                    counted += f"; {p.api_verified} (API) at log size {p.api_log_size}, as there"
+                    counted += f"; {p.api_verified} ({api}) at log size {p.api_log_size}, as there"
                 elif p.api_verified is not None:
-                    counted += f" = {p.api_verified} (API)"
+                    counted += f" = {p.api_verified} ({api})"
                 lines.append(f"  {p.slug:<{width}}  {counted}")
         lines.append(witness_line(self.witnesses))
         lines.append("all checks passed")
