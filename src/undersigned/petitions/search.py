@@ -21,7 +21,7 @@ disagrees with what is published.
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from undersigned.petitions.models import Petition, SearchWord, TextVersion
 from undersigned.registers.matching import search_words
@@ -108,11 +108,14 @@ def _after(prefix: str) -> str | None:
     return None
 
 
-def words_starting(prefix: str) -> QuerySet[SearchWord]:
+def starting(prefix: str) -> Q:
     """Search words starting with prefix, as one range of the (word, petition) index."""
-    found = SearchWord.objects.filter(word__gte=prefix)
     end = _after(prefix)
-    return found.filter(word__lt=end) if end is not None else found
+    return Q(word__gte=prefix, word__lt=end) if end is not None else Q(word__gte=prefix)
+
+
+def words_starting(prefix: str) -> QuerySet[SearchWord]:
+    return SearchWord.objects.filter(starting(prefix))
 
 
 def matching(petitions: QuerySet[Petition], terms: list[str]) -> QuerySet[Petition]:
