@@ -84,9 +84,13 @@ def test_a_petition_looks_alike_when_it_holds_most_of_the_weight() -> None:
     assert weighed.score(set()) == 0
 
 
-def test_one_word_is_enough_only_when_it_is_all_there_is() -> None:
+def test_one_word_is_never_enough_even_when_it_is_all_the_title_has() -> None:
+    # The first word typed would otherwise list every petition that uses it.
     weighed = scoring(of("Benches"), [3], 100)
-    assert weighed.min_shared == 1 and weighed.alike({0})
+    assert not weighed.alike({0})
+    assert scoring(of("Benches", "Benches and lamps along the river"), [3, 5, 9, 7], 100).alike(
+        {0, 1, 2, 3}
+    )
 
 
 def test_a_long_text_never_hides_a_petition_with_the_same_title() -> None:

@@ -17,7 +17,8 @@ No Django here: petitions/lookalike.py reads the counts from the search index
   title's terms, or of the title's and the text's together, whichever is
   higher, so a long text never hides a petition with the same title.
 - It looks alike from MIN_SCORE with at least MIN_SHARED terms in common:
-  two petitions that only share one word ("city", "library") are not alike.
+  two petitions that only share one word ("city", "library") are not alike,
+  and a title of one word (or the first word typed) has no lookalikes yet.
 """
 
 import math
@@ -138,7 +139,8 @@ class Scoring:
 
     @property
     def min_shared(self) -> int:
-        return min(MIN_SHARED, len(self.terms))
+        """MIN_SHARED, even for a title of one word: the first word typed shows nothing yet."""
+        return MIN_SHARED
 
     def score(self, shared: Iterable[int]) -> float:
         """The share of the weight held by the terms numbered `shared` (0 to 1)."""
@@ -155,7 +157,7 @@ class Scoring:
 
     def alike(self, shared: Iterable[int]) -> bool:
         held = set(shared)
-        return bool(self.terms) and len(held) >= self.min_shared and self.score(held) >= MIN_SCORE
+        return len(held) >= self.min_shared and self.score(held) >= MIN_SCORE
 
 
 def scoring(found: Sequence[Term], petitions_with: Sequence[int], petitions: int) -> Scoring:
