@@ -1,6 +1,9 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from undersigned.core.fields import EncryptedTextField
+from undersigned.registers.terms import Terms, problems, terms_for
 
 
 class Register(models.Model):
@@ -9,12 +12,34 @@ class Register(models.Model):
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    # Its name, places and roles as pages in other languages show them, per
+    # language (registers/terms.py); the entries keep the words they were
+    # imported with, which tallies, the log and matching use.
+    translations = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=(
+            'Per language: {"ru": {"name": "…", "regions": {"St Petersburg": "Санкт-Петербург"}, '
+            '"municipalities": {…}, "roles": {…}}}. Words not given are shown as stored.'
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        found = problems(self.translations, [code for code, _ in settings.LANGUAGES])
+        if found:
+            raise ValidationError({"translations": found})
+
+    def terms(self, language: str) -> Terms:
+        """Its words as a page in `language` shows them."""
+        return terms_for(
+            self.translations or {}, language, name=self.name, description=self.description
+        )
 
 
 class RegisterEntry(models.Model):
