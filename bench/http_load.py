@@ -14,10 +14,13 @@ process, each run bounded by --seconds:
 - GET  /p/<slug>/                the petition page
 - GET  /api/petitions/<slug>     the count JSON
 - GET  /                         the home page: the open petitions with the most signatures
-- GET  /petitions/?…             the listing: all states, newest first, page 2
-- GET  /petitions/?q=…           a search, in another script than the texts' words
-- GET  /api/petitions?page=1     the API's listing, each request from its own address
-                                 (the listings are limited per address, RATE_LIMIT_API)
+- GET  /petitions/               the listing: open, by signatures, page 1
+- GET  /petitions/?state=…       the listing with a state filter: all states, newest, page 2
+- GET  /petitions/?q=…           a search, in another script than the texts' words, and
+                                 the same search with a state filter and the other order
+- GET  /api/petitions?page=1     the API's listing, and a search in it with a state filter,
+                                 each request from its own address (the listings are
+                                 limited per address, RATE_LIMIT_API)
 - POST /p/<slug>/sign/           the sign form: real CSRF cookie and token, unique emails
 - POST /confirm/<token>/         confirming, with the tokens read from the confirmation
                                  mails the sign run queued (the worker is not running,
@@ -168,12 +171,17 @@ def freshness_probe(
 PROBERS = 4
 LISTED_PETITIONS = 60
 # The listings measured beside the petition page (issue 14 §6): path and wrk script.
+# With and without a search and a state filter: /petitions/ alone is the open
+# petitions by signatures, page 1; the API's default state is all.
 LISTINGS = [
     ("home page", "/", "get.lua"),
-    ("listing", "/petitions/?state=all&sort=newest&page=2", "get.lua"),
+    ("listing", "/petitions/", "get.lua"),
+    ("listing, state filter", "/petitions/?state=all&sort=newest&page=2", "get.lua"),
     # Latin for the Cyrillic "река" in the titles of one petition in eight (bench/tasks.py).
     ("search", "/petitions/?q=reka", "get.lua"),
+    ("search, state filter", "/petitions/?q=reka&state=all&sort=newest", "get.lua"),
     ("API listing", "/api/petitions?page=1&sort=signatures", "get_clients.lua"),
+    ("API search, state filter", "/api/petitions?q=reka&state=open&page=1", "get_clients.lua"),
 ]
 
 
