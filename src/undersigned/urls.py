@@ -11,10 +11,14 @@ from undersigned.api.views import api
 from undersigned.ledger import views as ledger
 from undersigned.ledger import witness_views as witnessed
 from undersigned.moderation import paper_views as paper
+from undersigned.moderation import submission_views as submissions
 from undersigned.moderation import views as moderation
 from undersigned.ops import views as ops
 from undersigned.petitions import listing_views as listing
+from undersigned.petitions import lookalike_views as lookalike
 from undersigned.petitions import organiser_views as organiser
+from undersigned.petitions import standards_views as standards
+from undersigned.petitions import translation_views as translation
 from undersigned.petitions import views as petitions
 from undersigned.privacy import views as privacy
 from undersigned.signing import views as signing
@@ -27,12 +31,16 @@ admin.site.__class__ = OTPAdminSite
 urlpatterns = [
     path("", listing.home, name="home"),
     path("petitions/", listing.petitions, name="petitions"),
+    path("petitions/lookalike.json", lookalike.lookalike_json, name="petition-lookalikes"),
     path("p/<slug:slug>/", petitions.petition, name="petition"),
     path("p/<slug:slug>/signatories/", petitions.signatories, name="signatories"),
     path("p/<slug:slug>/signatories.csv", exports.signatories_csv, name="signatories-csv"),
     path("p/<slug:slug>/signatories.json", exports.signatories_json, name="signatories-json"),
     path("p/<slug:slug>/sign/", signing.sign, name="sign"),
     path("p/<slug:slug>/signed/", signing.signed, name="signed"),
+    path("support/<slug:slug>/<str:key>/", signing.support, name="support"),
+    path("support/<slug:slug>/<str:key>/sent/", signing.supported, name="supported"),
+    path("standards/", standards.standards, name="standards"),
     path("confirm/<str:token>/", signing.confirm, name="confirm"),
     path("withdraw/<str:token>/", signing.withdraw, name="withdraw"),
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
@@ -50,6 +58,7 @@ urlpatterns = [
     path("dashboard/<slug:slug>/edit/", organiser.edit_draft, name="edit-draft"),
     path("dashboard/<slug:slug>/founders/", organiser.add_founder, name="add-founder"),
     path("dashboard/<slug:slug>/versions/", organiser.add_version, name="add-version"),
+    path("dashboard/<slug:slug>/translations/", translation.add, name="add-translation"),
     path(
         "dashboard/<slug:slug>/addressee/",
         organiser.set_addressee_notice,
@@ -57,6 +66,19 @@ urlpatterns = [
     ),
     path("dashboard/<slug:slug>/<str:action>/", organiser.change_status, name="petition-status"),
     path("moderation/", moderation.queue, name="moderation-queue"),
+    path("moderation/submissions/", submissions.queue, name="moderation-submissions"),
+    path(
+        "moderation/submissions/<slug:slug>/", submissions.review, name="moderation-submission"
+    ),
+    path("moderation/standards/", submissions.standards, name="moderation-standards"),
+    path(
+        "moderation/standards/new/", submissions.new_standard, name="moderation-standard-new"
+    ),
+    path(
+        "moderation/standards/<slug:code>/",
+        submissions.edit_standard,
+        name="moderation-standard",
+    ),
     path("moderation/<int:signature_id>/", moderation.review, name="moderation-review"),
     path(
         "moderation/custody/<slug:slug>.jsonl",

@@ -194,3 +194,25 @@ class AddresseeNoticeForm(forms.Form):
             "The site mails it when a step is reached. Empty: nobody is mailed. Never shown."
         ),
     )
+
+
+class TranslationForm(forms.Form):
+    """A translation of the current text into another of the site's languages."""
+
+    language = forms.ChoiceField(label=gettext_lazy("Language of the translation"), choices=[])
+    title = PlainTextField(label=gettext_lazy("Title"), max_length=200)
+    body = forms.CharField(label=gettext_lazy("Text"), max_length=20000, widget=forms.Textarea)
+
+    def __init__(self, *args: Any, languages: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["language"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = languages
+
+    def clean_body(self) -> str:
+        body: str = self.cleaned_data["body"].replace("\r\n", "\n").strip()
+        if "\x00" in body:
+            raise ValidationError(_("The text contains a NUL character."))
+        if not body:
+            raise ValidationError(_("Write the translated text."))
+        return body

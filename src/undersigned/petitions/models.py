@@ -1,10 +1,10 @@
 import hashlib
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -14,8 +14,17 @@ from undersigned.registers.models import Register
 
 class PetitionQuerySet(models.QuerySet["Petition"]):
     def public(self) -> "PetitionQuerySet":
-        """The petitions anyone may see: all but drafts."""
-        return self.exclude(status=Petition.Status.DRAFT)
+        """The petitions anyone may see and sign or cite: those that were published.
+
+        Never a draft, nor a submission gathering supporters, awaiting moderation
+        or sent back, nor a rejected one: a rejected submission has a page of its
+        own and the rejected list (petitions/views.py, petitions/listing.py),
+        which show its text only when the reason allows.
+        """
+        return self.filter(status__in=Petition.PUBLISHED)
+
+    def rejected(self) -> "PetitionQuerySet":
+        return self.filter(status=Petition.Status.REJECTED)
 
 
 class Petition(models.Model):
@@ -25,9 +34,25 @@ class Petition(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", pgettext_lazy("petition status", "Draft")
+        # Where PUBLISHING=reviewed (petitions/submissions.py): submitted, its
+        # supporters back it by emailed links; then a moderator checks it
+        # against the published standards, and publishes (open), rejects it or
+        # sends it back to its creator, who edits it and submits it again.
+        COLLECTING = "collecting", pgettext_lazy("petition status", "Gathering supporters")
+        MODERATION = "moderation", pgettext_lazy("petition status", "Awaiting moderation")
+        SENT_BACK = "sent_back", pgettext_lazy("petition status", "Sent back for changes")
+        REJECTED = "rejected", pgettext_lazy("petition status", "Rejected")
         OPEN = "open", pgettext_lazy("petition status", "Open")
         CLOSED = "closed", pgettext_lazy("petition status", "Closed")
         ARCHIVED = "archived", pgettext_lazy("petition status", "Archived")
+
+    # Statuses of a petition that was published: the public pages, the API
+    # and the open data show these alone.
+    PUBLISHED: ClassVar[tuple[str, ...]] = (Status.OPEN, Status.CLOSED, Status.ARCHIVED)
+    # A submission whose supporters may back it (and confirm their backing).
+    SUPPORTABLE: ClassVar[tuple[str, ...]] = (Status.COLLECTING, Status.MODERATION)
+    # Its creator may edit the text.
+    EDITABLE: ClassVar[tuple[str, ...]] = (Status.DRAFT, Status.SENT_BACK)
 
     class Audience(models.TextChoices):
         ANYONE = "anyone", _("Anyone with a confirmed email")
@@ -73,16 +98,45 @@ class Petition(models.Model):
     response_threshold = models.PositiveIntegerField(null=True, blank=True)
     debate_threshold = models.PositiveIntegerField(null=True, blank=True)
 
+    # A submission's (petitions/submissions.py): the secret of the link its
+    # creator shares with supporters, when it was submitted, and the language
+    # its creator submitted it in, which the site's mails to them are written in.
+    support_key = models.CharField(max_length=64, blank=True, default="")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    creator_language = models.CharField(max_length=8, blank=True, default="")
+
     objects = PetitionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-opened_at", "-created"]
+        permissions = [
+            ("publish_directly", "Can publish petitions without moderation (PUBLISHING=reviewed)")
+        ]
 
     def __str__(self) -> str:
         return self.slug
 
     def get_absolute_url(self) -> str:
+        if self.status in self.SUPPORTABLE and self.support_key:
+            # Not public yet: its page is the one its supporters are sent to.
+            return reverse("support", args=[self.slug, self.support_key])
         return reverse("petition", args=[self.slug])
+
+    @property
+    def is_submission(self) -> bool:
+        """Submitted and not yet decided: its supporters may back it."""
+        return self.status in self.SUPPORTABLE
+
+    def rejection(self) -> "Decision | None":
+        """The decision that rejected it, if it is rejected."""
+        if self.status != self.Status.REJECTED:
+            return None
+        return (
+            self.decisions.filter(kind=Decision.Kind.REJECT)
+            .select_related("standard", "duplicate_of")
+            .order_by("-decided_at", "-pk")
+            .first()
+        )
 
     @property
     def is_open(self) -> bool:
@@ -107,17 +161,61 @@ class Petition(models.Model):
         """The age recipient this petition's sealed identities go to ("" when none is set)."""
         return self.custody_recipient or settings.CUSTODY_RECIPIENT
 
-    def current_version(self) -> "TextVersion":
-        version = self.versions.order_by("-number").first()
+    # Texts in several languages: each translation is a text version of its
+    # own, in its language, numbered on with the others (numbers stay unique
+    # per petition). The original language is the first version's; "the
+    # current text in a language" is that language's newest version.
+
+    def original_language(self) -> str:
+        """The language the petition was written in: its first text version's."""
+        first = self.versions.order_by("number").values_list("language", flat=True).first()
+        return first or settings.LANGUAGE_CODE
+
+    def current_version(self, language: str | None = None) -> "TextVersion":
+        """The newest text in `language` (default: the original), published or not."""
+        version = (
+            self.versions.filter(language=language or self.original_language())
+            .order_by("-number")
+            .first()
+        )
         assert version is not None, "every petition is created with a first text version"
         return version
 
-    def published_version(self) -> "TextVersion | None":
-        return self.versions.filter(published_at__isnull=False).order_by("-number").first()
+    def published_version(self, language: str | None = None) -> "TextVersion | None":
+        """The newest published text in `language` (default: the original)."""
+        return (
+            self.versions.filter(
+                published_at__isnull=False, language=language or self.original_language()
+            )
+            .order_by("-number")
+            .first()
+        )
 
     def shown_version(self) -> "TextVersion":
-        """The text the public sees and signs: the latest published one, or a draft's current."""
+        """The original text the public sees: its latest published version, or a draft's
+        current one. Its translations are latest_texts()."""
         return self.published_version() or self.current_version()
+
+    def latest_texts(self, *, published: bool = True) -> "list[TextVersion]":
+        """The newest version in each language, the original first, then by language.
+
+        `published`: only published versions (what the public reads); otherwise
+        a draft's texts as they will be published, translations included.
+        """
+        versions = self.versions.order_by("number")
+        if published:
+            versions = versions.filter(published_at__isnull=False)
+        latest: dict[str, TextVersion] = {}
+        original = ""  # the first version's language (version 1 is published first)
+        for version in versions:
+            original = original or version.language
+            latest[version.language] = version
+        return sorted(latest.values(), key=lambda v: (v.language != original, v.language))
+
+    def next_number(self) -> int:
+        """The number the petition's next text version takes, in any language."""
+        highest = self.versions.aggregate(highest=models.Max("number"))["highest"]
+        return (highest or 0) + 1
 
 
 class TextVersion(models.Model):
@@ -362,3 +460,110 @@ class Outcome(models.Model):
 
     def compute_sha256(self) -> str:
         return hashlib.sha256(self.document().encode()).hexdigest()
+
+
+class Standard(models.Model):
+    """One of the site's published standards (/standards/): what a petition must meet.
+
+    A moderator who rejects a submission names the standard it fails. Those
+    that `hides_text` (defamatory, personal data, …) keep the rejected
+    petition's title and text off the public pages: the rejected list and its
+    page say only "Rejected: <standard>". Those that `names_original` are the
+    duplicates': the moderator names the petition it duplicates. Staff edit
+    them at /moderation/standards/ (audited); one no longer used is retired,
+    never deleted, since past decisions name it.
+    """
+
+    code = models.SlugField(max_length=40, unique=True)
+    position = models.PositiveIntegerField(default=0)
+    hides_text = models.BooleanField(default=False)
+    names_original = models.BooleanField(default=False)
+    retired = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def get_absolute_url(self) -> str:
+        return reverse("standards") + f"#{self.code}"
+
+    def text_in(self, language: str | None = None) -> "StandardText | None":
+        """Its wording in `language` (by default the active one), else the site's, else any."""
+        texts = {t.language: t for t in self.texts.all()}  # prefetched where it matters
+        wanted = language or translation.get_language() or settings.LANGUAGE_CODE
+        for code in (wanted, wanted.split("-")[0], settings.LANGUAGE_CODE):
+            if code in texts:
+                return texts[code]
+        return next(iter(texts.values()), None)
+
+    @property
+    def title(self) -> str:
+        found = self.text_in()
+        return found.title if found else self.code
+
+    @property
+    def explanation(self) -> str:
+        found = self.text_in()
+        return found.text if found else ""
+
+    @property
+    def language(self) -> str:
+        """The language `title` and `explanation` are in (for lang="…")."""
+        found = self.text_in()
+        return found.language if found else settings.LANGUAGE_CODE
+
+
+class StandardText(models.Model):
+    """A standard's title and explanation in one of the site's languages."""
+
+    standard = models.ForeignKey(Standard, models.CASCADE, related_name="texts")
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES)
+    title = models.CharField(max_length=200)
+    text = models.TextField(max_length=4000)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["standard", "language"], name="one_standard_text")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.standard_id} {self.language}"
+
+
+class Decision(models.Model):
+    """A moderator's decision on a submission: published, rejected or sent back.
+
+    Kept for the record, as the audit trail is: the creator's dashboard shows
+    the latest, and a rejected petition's page its rejection (the standard,
+    the note unless the standard hides the text, the original of a duplicate).
+    `text_sha256` is of the text decided on.
+    """
+
+    class Kind(models.TextChoices):
+        PUBLISH = "publish", pgettext_lazy("moderation decision", "Published")
+        REJECT = "reject", pgettext_lazy("moderation decision", "Rejected")
+        SEND_BACK = "send_back", pgettext_lazy("moderation decision", "Sent back for changes")
+
+    petition = models.ForeignKey(Petition, models.CASCADE, related_name="decisions")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    standard = models.ForeignKey(
+        Standard, models.PROTECT, null=True, blank=True, related_name="decisions"
+    )
+    note = models.TextField(max_length=2000, blank=True)
+    duplicate_of = models.ForeignKey(
+        Petition, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+    text_sha256 = models.CharField(max_length=64, blank=True)
+    supporters = models.PositiveIntegerField(default=0)  # confirmed when it was decided
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.petition_id}"

@@ -4,12 +4,15 @@ Each waits for the second factor (accounts/twofactor.py): they change the
 text people sign, and publishing and inviting founders make the site mail people.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -18,7 +21,7 @@ from undersigned.accounts.sessions import signed_in
 from undersigned.accounts.twofactor import second_factor_required
 from undersigned.audit import services as audit
 from undersigned.audit.models import AuditEvent
-from undersigned.petitions import invitations, services
+from undersigned.petitions import invitations, lookalike, services, submissions
 from undersigned.petitions.access import organised_by, organiser_petition_or_404
 from undersigned.petitions.forms import (
     AddresseeNoticeForm,
@@ -28,6 +31,7 @@ from undersigned.petitions.forms import (
 )
 from undersigned.petitions.models import Petition, TextVersion
 from undersigned.petitions.steps import read_answers, where
+from undersigned.petitions.translations import translation_context
 from undersigned.signing import services as signing
 from undersigned.signing.models import Signature
 
@@ -37,7 +41,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     rows = []
     for petition in organised_by(request.user).order_by("-created"):
         verified, awaiting = services.counts(petition)
-        rows.append((petition, petition.current_version(), verified, awaiting))
+        # Where a submission stands: supporters, moderation, the decision (submissions.py).
+        stage = submissions.stage(petition)
+        rows.append((petition, petition.current_version(), verified, awaiting, stage))
     return render(
         request,
         "petitions/dashboard.html",
@@ -86,7 +92,10 @@ def _apply(petition: Petition, version: TextVersion, data: dict[str, Any]) -> No
 @require_http_methods(["GET", "POST"])
 def new_petition(request: HttpRequest) -> HttpResponse:
     form = PetitionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    # Published petitions like this one are shown once before it is saved (lookalike.py).
+    seen = request.POST.get("lookalikes_seen", "")
+    alike = lookalike.for_form(form, seen) if form.is_bound else []
+    if request.method == "POST" and form.is_valid() and not alike:
         with transaction.atomic():
             petition = Petition(
                 organiser=signed_in(request), slug=services.unique_slug(form.cleaned_data["title"])
@@ -96,12 +105,15 @@ def new_petition(request: HttpRequest) -> HttpResponse:
             petition.save()
             version.petition = petition
             version.save()
-        messages.success(request, _("Draft saved. Publish it when the text is final."))
+        if submissions.may_publish_directly(request.user):
+            messages.success(request, _("Draft saved. Publish it when the text is final."))
+        else:
+            messages.success(request, _("Draft saved. Submit it when the text is final."))
         return redirect("manage", slug=petition.slug)
     return render(
         request,
         "petitions/edit.html",
-        {"form": form, "petition": None},
+        {"form": form, "petition": None, "lookalikes": alike},
         status=400 if form.errors else 200,
     )
 
@@ -110,12 +122,28 @@ def new_petition(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def edit_draft(request: HttpRequest, slug: str) -> HttpResponse:
     petition = organiser_petition_or_404(request.user, slug)
-    if petition.status != Petition.Status.DRAFT:
-        messages.error(request, _("A published text is frozen: publish a correction instead."))
+    if petition.status not in Petition.EDITABLE:
+        if petition.is_submission:
+            messages.error(
+                request,
+                _(
+                    "A submitted text is frozen while its supporters back it "
+                    "and moderators check it."
+                ),
+            )
+        else:
+            messages.error(
+                request, _("A published text is frozen: publish a correction instead.")
+            )
         return redirect("manage", slug=slug)
     form = PetitionForm(request.POST or None, initial=_initial(petition))
+    version = petition.current_version()
+    language = form.cleaned_data.get("language") if form.is_bound and form.is_valid() else None
+    if language and language != version.language:
+        if petition.versions.filter(language=language).exists():
+            # Two texts in one language: which would the page show?
+            form.add_error("language", _("The draft has a translation in this language already."))
     if request.method == "POST" and form.is_valid():
-        version = petition.current_version()
         _apply(petition, version, form.cleaned_data)
         with transaction.atomic():
             petition.save()
@@ -140,6 +168,14 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
         "verified": verified,
         "awaiting": awaiting,
         "founder_form": FounderForm(),
+        "stage": submissions.stage(petition),
+        "can_publish": submissions.may_publish_directly(request.user),
+        "support_url": submissions.support_url(petition) if petition.support_key else "",
+        "published": petition.status in Petition.PUBLISHED,
+        "needed": submissions.supporters_needed(),
+        "standards_url": reverse("standards"),
+        # Its texts per language, and the form that adds a translation.
+        **translation_context(petition),
         "notice_form": AddresseeNoticeForm(initial={"addressee_email": petition.addressee_email}),
         "progress": where(petition, verified, read_answers(petition)),
         "version_form": NewVersionForm(initial=_initial(petition)),
@@ -157,18 +193,29 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def change_status(request: HttpRequest, slug: str, action: str) -> HttpResponse:
     petition = organiser_petition_or_404(request.user, slug)
-    transitions = {
+    transitions: dict[str, Callable[[Petition, services.Actor], None]] = {
         "publish": services.publish,
         "close": services.close,
         "archive": services.archive,
     }
-    if action not in transitions:
+    if action not in (*transitions, "submit"):
         messages.error(request, _("Unknown action."))
         return redirect("manage", slug=slug)
-    if action == "publish" and not address_confirmed(signed_in(request)):
+    if action in ("publish", "submit") and not address_confirmed(signed_in(request)):
         # A published petition mails everyone who signs it, in the organiser's words.
         messages.error(request, invitations.not_confirmed_message())
         return redirect("manage", slug=slug)
+    if action == "publish" and not submissions.may_publish_directly(request.user):
+        messages.error(
+            request,
+            _(
+                "On this site a moderator checks each petition before it is published: "
+                "submit it instead."
+            ),
+        )
+        return redirect("manage", slug=slug)
+    if action == "submit":
+        return _submit(request, petition)
     try:
         transitions[action](petition, request.user)
     except services.PetitionError as exc:
@@ -183,6 +230,24 @@ def change_status(request: HttpRequest, slug: str, action: str) -> HttpResponse:
             }[action],
         )
     return redirect("manage", slug=slug)
+
+
+def _submit(request: HttpRequest, petition: Petition) -> HttpResponse:
+    try:
+        submissions.submit(
+            petition, signed_in(request), language=translation.get_language() or "en"
+        )
+    except services.PetitionError as exc:
+        messages.error(request, str(exc))
+    else:
+        if submissions.supporters_needed():
+            messages.success(
+                request,
+                _("Submitted: the text is frozen. Share its link with your supporters."),
+            )
+        else:
+            messages.success(request, _("Submitted: the text is frozen until moderators decide."))
+    return redirect("manage", slug=petition.slug)
 
 
 @second_factor_required
@@ -213,6 +278,19 @@ def add_founder(request: HttpRequest, slug: str) -> HttpResponse:
         for field, errors in form.errors.items():
             for error in errors:
                 messages.error(request, f"{field}: {error}")
+        return redirect("manage", slug=slug)
+    if petition.status == Petition.Status.DRAFT and not submissions.may_publish_directly(
+        request.user
+    ):
+        # A founder confirmed on a draft would count at once: a submission's first
+        # signatures are its supporters', which count only if moderators publish it.
+        messages.error(
+            request,
+            _(
+                "Founding signatories are added once the petition is published; "
+                "until then its supporters back it."
+            ),
+        )
         return redirect("manage", slug=slug)
     data = form.cleaned_data
     organiser = signed_in(request)

@@ -38,19 +38,24 @@ def unique_slug(title: str) -> str:
     return slug
 
 
-def publish(petition: Petition, actor: Actor) -> None:
+def publish(petition: Petition, actor: Actor, *, submission: bool = False) -> None:
+    """Open a draft (or, `submission`, a submission a moderator publishes) for signing."""
     with transaction.atomic():
         petition = Petition.objects.select_for_update().get(pk=petition.pk)
-        if petition.status != Status.DRAFT:
+        if submission and petition.status != Status.MODERATION:
+            raise PetitionError(_("Only a submission awaiting moderation can be published."))
+        if not submission and petition.status != Status.DRAFT:
             raise PetitionError(_("Only a draft can be published."))
         if petition.needs_register and petition.register_id is None:
             raise PetitionError(_("Choose the register of people who may sign before publishing."))
         if petition.deadline and petition.deadline <= timezone.now():
             raise PetitionError(_("The deadline is already past; move it before publishing."))
         now = timezone.now()
-        version = petition.current_version()
-        version.published_at = now
-        version.save()
+        # The original and its translations, each published as a version of its own.
+        version, *translations = petition.latest_texts(published=False)
+        for text in (version, *translations):
+            text.published_at = now
+            text.save()
         petition.status = Status.OPEN
         petition.opened_at = now
         petition.save(update_fields=["status", "opened_at"])
@@ -62,6 +67,16 @@ def publish(petition: Petition, actor: Actor) -> None:
             text_version=version.number,
             sha256=version.sha256,
         )
+        for text in translations:
+            ledger.record_petition_event(entries.PETITION_TEXT_VERSION, petition, text)
+            audit.record(
+                "petition.translation_published",
+                actor=actor,
+                petition=petition,
+                text_version=text.number,
+                language=text.language,
+                sha256=text.sha256,
+            )
 
 
 def close(petition: Petition, actor: Actor, *, reason: str = "closed by the organiser") -> None:
@@ -91,17 +106,24 @@ def archive(petition: Petition, actor: Actor) -> None:
 def new_version(
     petition: Petition, actor: Actor, *, title: str, body: str, language: str, change_note: str
 ) -> TextVersion:
-    """Correct a published text. Signatures keep the version they signed."""
+    """Correct a published text in one of its languages (the original, or a translation).
+
+    Signatures keep the version they signed.
+    """
     with transaction.atomic():
         petition = Petition.objects.select_for_update().get(pk=petition.pk)
         if petition.status != Status.OPEN:
             raise PetitionError(_("Only an open petition's text can be corrected."))
         if not change_note.strip():
             raise PetitionError(_("Say what changed: signers of earlier versions will see it."))
-        current = petition.current_version()
+        current = petition.published_version(language)
+        if current is None:
+            raise PetitionError(
+                _("This petition has no text in that language yet: add it as a translation.")
+            )
         version = TextVersion(
             petition=petition,
-            number=current.number + 1,
+            number=petition.next_number(),
             title=title,
             body=body,
             language=language,
