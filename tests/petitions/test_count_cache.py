@@ -198,4 +198,6 @@ def test_the_page_keeps_one_copy_per_language(clock: Clock, petition: Petition) 
 
     Client(HTTP_ACCEPT_LANGUAGE="en").get(f"/p/{petition.slug}/")
     Client(HTTP_ACCEPT_LANGUAGE="ru").get(f"/p/{petition.slug}/")
-    assert sorted(pages._pages._copies) == [(petition.pk, "en"), (petition.pk, "ru")]
+    # Keyed by the text's language too (tests/petitions/test_translations.py): here
+    # the only text, in English, under both.
+    assert sorted(pages._pages._copies) == [(petition.pk, "en", "en"), (petition.pk, "ru", "en")]

@@ -28,12 +28,21 @@ from undersigned.abuse import formtime
 from undersigned.petitions.models import Petition, TextVersion
 from undersigned.petitions.services import (
     FreshCache,
+    MunicipalityCount,
     PlaceCounts,
+    RegionCount,
     register_cache,
     small_cell_threshold,
 )
 from undersigned.petitions.standing import Standing, current
 from undersigned.petitions.steps import Answers, logged, read_answers, where
+from undersigned.petitions.texts import (
+    Texts,
+    cached_texts,
+    register_terms,
+    translated_from,
+)
+from undersigned.registers.terms import Terms
 from undersigned.signing.forms import SignForm
 from undersigned.signing.models import Signature
 
@@ -83,10 +92,19 @@ def public_signatures(petition: Petition) -> "list[Signature]":
 
 
 def group_by_place(
-    signatures: "list[Signature]",
+    signatures: "list[Signature]", terms: Terms | None = None
 ) -> "OrderedDict[str, OrderedDict[str, list[Signature]]]":
+    """By region, then municipality, in the order of their names as the page shows them
+    (`terms`: the register's words in the page's language)."""
+
+    def order(s: Signature) -> tuple[str, str, str]:
+        region, municipality = s.place()
+        if terms is not None:
+            region, municipality = terms.region(region), terms.municipality(municipality)
+        return region.casefold(), municipality.casefold(), s.full_name.casefold()
+
     grouped: OrderedDict[str, OrderedDict[str, list[Signature]]] = OrderedDict()
-    for signature in sorted(signatures, key=lambda s: (s.place(), s.full_name.casefold())):
+    for signature in sorted(signatures, key=order):
         region, municipality = signature.place()
         grouped.setdefault(region, OrderedDict()).setdefault(municipality, []).append(signature)
     return grouped
@@ -100,6 +118,7 @@ class PageParts:
     """What the petition page shows that is the same for every visitor, but its counts."""
 
     version: TextVersion
+    texts: Texts  # every language's text, for the switch between them
     names: SafeString  # the names, rendered
     blank_form: SafeString  # the sign form's fields before anyone has typed anything
     corrections: list[TextVersion]
@@ -122,11 +141,12 @@ class PageCounts:
     shells: dict[tuple[Any, ...], str] = field(default_factory=dict, compare=False)
 
 
-# Keyed by language too: the lists and the form are rendered in the visitor's.
-# The names are kept by age, as before; the counts per Standing, so that the
-# page never shows older counts than the count JSON served (the names
-# change less often and cost most to render).
-_pages: FreshCache[tuple[int, str], PageParts] = register_cache(FreshCache())
+# Keyed by language too: the lists and the form are rendered in the visitor's,
+# and the parts by the language of the text shown as well (a Russian reader
+# may read the English translation). The names are kept by age, as before;
+# the counts per Standing, so that the page never shows older counts than the
+# count JSON served (the names change less often and cost most to render).
+_pages: FreshCache[tuple[int, str, str], PageParts] = register_cache(FreshCache())
 _page_counts: FreshCache[tuple[int, str], PageCounts] = register_cache(FreshCache())
 
 
@@ -136,37 +156,61 @@ def _has_places(places: PlaceCounts) -> bool:
     )
 
 
-def read_page_parts(petition: Petition, places: PlaceCounts) -> PageParts:
-    version = cached_signed_text(petition)
+def read_page_parts(
+    petition: Petition, places: PlaceCounts, version: TextVersion, texts: Texts
+) -> PageParts:
     names = public_signatures(petition)
+    terms = register_terms(petition)
+    # The corrections of the text shown: its language's later versions.
+    in_language = petition.versions.filter(published_at__isnull=False, language=version.language)
     return PageParts(
         version=version,
+        texts=texts,
         names=render_to_string(
             "petitions/_lists.html",
             {
                 "part": "names",
                 "petition": petition,
+                "terms": terms,
                 "has_places": _has_places(places),
-                "grouped": group_by_place(names),
+                "grouped": group_by_place(names, terms),
                 "names_truncated": len(names) >= NAMES_ON_PAGE,
             },
         ),
         blank_form=render_to_string(
             "petitions/_form_fields.html", {"form": SignForm(petition=petition)}
         ),
-        corrections=list(petition.versions.filter(published_at__isnull=False, number__gt=1)),
+        corrections=list(in_language.order_by("number"))[1:],
         answers=read_answers(petition),
+    )
+
+
+def in_shown_order(regions: list[RegionCount], terms: Terms | None) -> list[RegionCount]:
+    """The regions, biggest first, and their municipalities, in the order of the names
+    the page shows (the register's words in its language) rather than the stored ones."""
+    if terms is None:
+        return regions
+    shown = terms
+
+    def municipalities(r: RegionCount) -> list[MunicipalityCount]:
+        return sorted(r.municipalities, key=lambda m: shown.municipality(m.municipality).casefold())
+
+    return sorted(
+        (RegionCount(r.region, r.verified, municipalities(r)) for r in regions),
+        key=lambda r: (-r.verified, shown.region(r.region).casefold()),
     )
 
 
 def read_page_counts(petition: Petition, standing: Standing) -> PageCounts:
     places, verified = standing.places, standing.verified
+    terms = register_terms(petition)
     regions = render_to_string(
         "petitions/_lists.html",
         {
             "part": "regions",
             "petition": petition,
-            "regions": places.regions,
+            "terms": terms,
+            "regions": in_shown_order(places.regions, terms),
             "unplaced": places.unplaced,
             "small_cell_threshold": small_cell_threshold(),
             "has_places": _has_places(places),
@@ -192,17 +236,19 @@ FORM_STAMP_PLACEHOLDER = f"form-stamp-placeholder-{secrets.token_hex(16)}"
 MAX_SHELLS_PER_COPY = 16
 
 
-def _shell_key(request: HttpRequest) -> tuple[str, ...] | None:
+def _shell_key(request: HttpRequest, shared_query: str = "") -> tuple[str, ...] | None:
     """Which page-for-everyone fits this request, or None if it needs its own.
 
     Without a session cookie the visitor is anonymous and has no pending
     messages in the session; without a messages cookie, none there either.
-    A query string could change what the page shows, so it is never shared.
+    A query string could change what the page shows, so it is never shared,
+    but for `shared_query` (the switch's "lang=ru", which the parts' key
+    already holds: the text shown is in that language).
     """
     if (
         settings.SESSION_COOKIE_NAME in request.COOKIES
         or CookieStorage.cookie_name in request.COOKIES
-        or request.META.get("QUERY_STRING")
+        or request.META.get("QUERY_STRING", "") not in ("", shared_query)
     ):
         return None
     return (
@@ -213,20 +259,41 @@ def _shell_key(request: HttpRequest) -> tuple[str, ...] | None:
     )
 
 
+LANGUAGE_PARAMETER = "lang"
+
+
 def petition_page(
-    request: HttpRequest, petition: Petition, *, form: SignForm | None = None, status: int = 200
+    request: HttpRequest,
+    petition: Petition,
+    *,
+    form: SignForm | None = None,
+    status: int = 200,
+    text_language: str | None = None,
 ) -> HttpResponse:
+    """The page, in the visitor's language, with the text in `text_language` (a refused
+    form: the one its signer read), else the language ?lang= asks for, else the
+    visitor's if there is a text in it, else the original."""
     # Rendering 500 names (and even the form's fields) costs far more than the
     # rest of the page, so the parts every visitor sees alike are read and
     # rendered once per COUNT_CACHE_SECONDS per process. The CSRF token and a
     # form with errors are rendered per request.
-    key = (petition.pk, translation.get_language() or settings.LANGUAGE_CODE)
+    interface = translation.get_language() or settings.LANGUAGE_CODE
+    key = (petition.pk, interface)
+    texts = cached_texts(petition)
+    if text_language is None and form is not None:
+        text_language = form.read_language  # the text the refused signer read
+    asked = text_language or request.GET.get(LANGUAGE_PARAMETER)
+    version = texts.for_reader(asked, interface)
     standing = current(petition)
     counted = _page_counts.get(
         key, lambda: read_page_counts(petition, standing), order=standing.order
     )
-    parts = _pages.get(key, lambda: read_page_parts(petition, standing.places))
-    shell_key = _shell_key(request) if form is None and status == 200 else None
+    parts = _pages.get(
+        (*key, version.language),
+        lambda: read_page_parts(petition, standing.places, version, texts),
+    )
+    shared_query = f"{LANGUAGE_PARAMETER}={version.language}" if asked == version.language else ""
+    shell_key = _shell_key(request, shared_query) if form is None and status == 200 else None
     if shell_key is not None:
         # A surge is anonymous visitors reading one page: the whole page is
         # rendered once per copy of the parts and the counts, and only the
@@ -252,8 +319,17 @@ def _page_context(
 ) -> dict[str, Any]:
     standing = counted.standing
     answers = parts.answers
+    version, original = parts.version, parts.texts.original
+    terms = register_terms(petition)
     return {
         "petition": petition,
+        # The other languages' texts, to switch to, and where the shown one came from.
+        "texts": parts.texts.versions if len(parts.texts.versions) > 1 else (),
+        "original": original,
+        "translated_from": ""
+        if version.language == original.language
+        else translated_from(original.language),
+        "register_name": terms.name if terms is not None else "",
         # Where it stands: the steps from the same counts as the rest of the page.
         "progress": where(petition, standing.verified, answers),
         "response": answers.response,
@@ -285,8 +361,6 @@ def public_petition(slug: str) -> Petition:
 
 # The petition itself, by slug, kept like the parts (a 404 is never kept).
 _petitions: FreshCache[str, Petition] = register_cache(FreshCache())
-# The text a signer is shown and signs, per petition.
-_signed_texts: FreshCache[int, TextVersion] = register_cache(FreshCache())
 
 
 def cached_public_petition(slug: str) -> Petition:
@@ -297,7 +371,6 @@ def cached_public_petition(slug: str) -> Petition:
     return _petitions.get(slug, lambda: public_petition(slug))
 
 
-def cached_signed_text(petition: Petition) -> TextVersion:
-    """The text the page shows and the sign form records, from one copy at most
-    COUNT_CACHE_SECONDS old: a correction reaches both together."""
-    return _signed_texts.get(petition.pk, petition.shown_version)
+def cached_signed_text(petition: Petition, language: str | None = None) -> TextVersion:
+    """The text a reader of `language` is shown (the original if none is in it)."""
+    return cached_texts(petition).for_reader(language)

@@ -1,16 +1,33 @@
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 
 from undersigned.abuse import limits
 from undersigned.abuse.sources import source_of
-from undersigned.petitions.pages import cached_public_petition, petition_page, public_petition
+from undersigned.petitions.models import Petition
+from undersigned.petitions.pages import (
+    LANGUAGE_PARAMETER,
+    cached_public_petition,
+    petition_page,
+    public_petition,
+)
+from undersigned.petitions.rejected import rejected_page
+from undersigned.petitions.texts import read_texts, register_terms
 from undersigned.registers.matching import name_found
 from undersigned.signing.models import Signature
 
 
 def petition(request: HttpRequest, slug: str) -> HttpResponse:
-    return petition_page(request, cached_public_petition(slug))
+    try:
+        found = cached_public_petition(slug)
+    except Http404:
+        # A rejected submission has a page of its own (petitions/rejected.py).
+        rejected = Petition.objects.rejected().filter(slug=slug).first()
+        if rejected is None:
+            raise
+        return rejected_page(request, rejected)
+    return petition_page(request, found)
 
 
 PAGE_SIZE = 200
@@ -85,7 +102,11 @@ def signatories(request: HttpRequest, slug: str) -> HttpResponse:
         next_after = rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None
     context = {
         "petition": petition,
-        "version": petition.published_version(),
+        # The title in the reader's language, as the petition's page shows it.
+        "version": read_texts(petition).for_reader(
+            request.GET.get(LANGUAGE_PARAMETER), translation.get_language()
+        ),
+        "terms": register_terms(petition),
         "rows": rows[:PAGE_SIZE],
         "next_after": next_after,
         "first_page": after == 0,

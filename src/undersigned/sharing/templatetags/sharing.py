@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext, npgettext
 
 from undersigned.petitions.models import Petition
+from undersigned.petitions.texts import register_terms
 from undersigned.sharing import charts, services
 from undersigned.sharing.links import share_links
 from undersigned.sharing.views import live_seconds, petition_url, share_paths
@@ -67,10 +68,14 @@ def render_charts(petition: Petition, data: services.Timeline) -> SafeString:
         data.hours, start=start, end=end, tz=timezone.get_current_timezone()
     )
     regions, unplaced = services.region_rows(petition)
+    terms = register_terms(petition)  # the register's regions in the page's language
     region_chart = None
     if unplaced or any(name for name, _ in regions):
         region_chart = charts.region_chart(
-            [(name or gettext("Region not given"), n) for name, n in regions],
+            [
+                ((terms.region(name) if terms else name) or gettext("Region not given"), n)
+                for name, n in regions
+            ],
             other_label=gettext("Other regions"),
             unplaced=(gettext("Counted without their name, place not shown"), unplaced),
         )
