@@ -167,18 +167,20 @@ def test_detail_has_counts_by_region_and_follows_approvals(
 
 
 def test_detail_follows_a_correction(client: Client, petition: Petition, organiser: Any) -> None:
+    # A correction is of the text in its language (another language is a
+    # translation: tests/api/test_api_texts.py).
     petitions.new_version(
         petition,
         organiser,
         title="Clean air for all of Kolpino",
         body="We ask for clean air everywhere.",
-        language="ru",
+        language="en",
         change_note="Wider.",
     )
     detail = get_json(client, f"/api/petitions/{petition.slug}")
     assert detail["text_version"] == 2
     assert detail["title"] == "Clean air for all of Kolpino"
-    assert detail["language"] == "ru"
+    assert detail["language"] == "en"
     assert detail["text_sha256"] == petition.current_version().sha256
     assert detail["thresholds"] == []
     listed = get_json(client, "/api/petitions")

@@ -121,6 +121,20 @@ class OutcomeOut(AnswerLogOut):
     note: str
 
 
+class TextOut(Schema):
+    language: str
+    version: int = Field(description="The text version's number (unique per petition).")
+    title: str
+    sha256: str = Field(
+        description=(
+            "SHA-256 of title, language and body (docs/log-format.md): what the log's "
+            "entries of the signatures of this text name as their `text`."
+        )
+    )
+    original: bool = Field(description="Whether this is the original; the others translate it.")
+    url: str = Field(description="The petition's page showing this text.")
+
+
 class PetitionOut(PetitionSummaryOut):
     organiser: str
     addressee: str = Field(description="Whom the petition or letter is addressed to.")
@@ -134,6 +148,13 @@ class PetitionOut(PetitionSummaryOut):
     response: ResponseOut | None
     outcomes: list[OutcomeOut]
     text_sha256: str
+    texts: list[TextOut] = Field(
+        description=(
+            "The current text in each language it is published in, the original first: a "
+            "translation is a text version of its own. title, language, text_version and "
+            "text_sha256 above are the original's."
+        )
+    )
     thresholds: list[int]
     register_name: str | None
     counts_by_region: list[RegionCountOut]
@@ -190,6 +211,17 @@ def _read_petition(petition: Petition, standing: Standing) -> dict[str, object]:
         "path": petition.get_absolute_url(),
         "organiser": petition.organiser_name,
         "text_sha256": version.sha256,
+        "texts": [
+            {
+                "language": text.language,
+                "version": text.number,
+                "title": text.title,
+                "sha256": text.sha256,
+                "original": n == 0,
+                "path": f"{petition.get_absolute_url()}?{urlencode({'lang': text.language})}",
+            }
+            for n, text in enumerate(petition.latest_texts())
+        ],
         "thresholds": petition.thresholds,
         "register_name": petition.register.name if petition.register else None,
         "counts_by_region": places.regions,
@@ -249,6 +281,9 @@ def _answers(petition: Petition, standing: Standing) -> dict[str, object]:
 def _render_petition(request: HttpRequest, petition: Petition, standing: Standing) -> str:
     data = _read_petition(petition, standing)
     data["url"] = request.build_absolute_uri(str(data.pop("path")))
+    texts: list[dict[str, object]] = data["texts"]  # type: ignore[assignment]
+    for text in texts:
+        text["url"] = request.build_absolute_uri(str(text.pop("path")))
     body = PetitionOut.model_validate(data).model_dump()
     rendered: str = api.renderer.render(request, body, response_status=200)
     return rendered

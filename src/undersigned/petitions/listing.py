@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from undersigned.petitions import search, steps
-from undersigned.petitions.models import Petition, TextVersion
+from undersigned.petitions.models import Decision, Petition, TextVersion
 from undersigned.petitions.services import FreshCache, register_cache
 from undersigned.petitions.standing import Standing, current_many
 
@@ -63,12 +63,18 @@ def _closed(now: datetime) -> Q:
     )
 
 
+def _rejected(now: datetime) -> Q:
+    return Q(status=Petition.Status.REJECTED)
+
+
 # The state filter's choices, in the order the form offers them; the key is
 # what ?state= says. A petition may be in several (open and awaiting a
 # response, say); each row shows every state it is in. A petition in none (a
 # draft, a submission not yet published) is never listed, not even under
-# "all". The steps' states come from petitions.steps (issue 14 §2); another
-# (rejected submissions, §1) is one more entry with its Q. A Q that follows a
+# "all". The steps' states come from petitions.steps (issue 14 §2). Rejected
+# submissions (§1) are listed under "rejected" alone, never under "all": they
+# were never published, took no signatures and are in no log, and "all" is
+# what the open data's dump and `undersigned verify` read. A Q that follows a
 # many-valued relation is fine: the listing reads each through a subquery.
 STATES: dict[str, ListingState] = {
     "open": ListingState(pgettext_lazy("listing state", "Open"), _open),
@@ -78,7 +84,10 @@ STATES: dict[str, ListingState] = {
     steps.RESPONDED: ListingState(steps.STATES[steps.RESPONDED], lambda now: steps.responded_q()),
     steps.DEBATED: ListingState(steps.STATES[steps.DEBATED], lambda now: steps.debated_q()),
     "closed": ListingState(pgettext_lazy("listing state", "Closed"), _closed),
+    "rejected": ListingState(pgettext_lazy("listing state", "Rejected"), _rejected),
 }
+# States that "all" leaves out (see above).
+NOT_IN_ALL = ("rejected",)
 ALL = "all"
 DEFAULT_STATE = "open"
 
@@ -96,8 +105,9 @@ def state_choices() -> list[tuple[str, Promise]]:
 def in_state(state: str, now: datetime) -> Q:
     if state == ALL:
         found = Q(pk__in=[])
-        for s in STATES.values():
-            found |= s.where(now)
+        for key, s in STATES.items():
+            if key not in NOT_IN_ALL:
+                found |= s.where(now)
         return found
     return STATES[state].where(now)
 
@@ -180,16 +190,39 @@ def read_ids(key: tuple[str, str, str]) -> list[int]:
 
 
 @dataclass(frozen=True)
+class ListedText:
+    """A petition's title and the start of its text, in one language."""
+
+    title: str
+    language: str
+    text_version: int  # the number of the version they are from
+    excerpt: str
+
+
+@dataclass(frozen=True)
 class Row:
     petition: Petition
+    # The original's (the API lists these); `texts` has every language's.
     title: str
     language: str
     text_version: int  # the number of the version the title is from
     excerpt: str
     states: list[str]  # the STATES keys this petition is in, in STATES order
+    texts: tuple[ListedText, ...] = ()
+    # A rejected submission's rejection; `hidden`: its reason keeps the titles
+    # and the texts off the listing (they are then empty).
+    rejection: Decision | None = None
+    hidden: bool = False
 
     def state_labels(self) -> list[tuple[str, Promise]]:
         return [(key, STATES[key].label) for key in self.states if key in STATES]
+
+    def text_in(self, language: str) -> ListedText:
+        """What a reader of `language` is shown: its text if there is one, else the original."""
+        for text in self.texts:
+            if text.language == language:
+                return text
+        return ListedText(self.title, self.language, self.text_version, self.excerpt)
 
 
 _serials = itertools.count()
@@ -207,8 +240,8 @@ class PageRows:
 
 
 def read_rows(ids: list[int]) -> list[Row]:
-    """The rows of these petitions, in this order, each with its latest published text
-    (the one its page shows)."""
+    """The rows of these petitions, in this order, each with its latest published text in
+    each language (those its page shows), the original's first."""
     now = timezone.now()
     # Each state as a subquery of its own, so that a state following a
     # many-valued relation neither repeats rows nor mixes up their flags.
@@ -220,27 +253,72 @@ def read_rows(ids: list[int]) -> list[Row]:
         p.pk: p
         for p in Petition.objects.filter(id__in=ids).select_related("register").annotate(**flags)
     }
+    rejected = [pk for pk, p in found.items() if p.status == Petition.Status.REJECTED]
     versions: dict[int, list[Any]] = {}  # TextVersions, each with its excerpt
     for version in (
-        TextVersion.objects.filter(petition_id__in=ids, published_at__isnull=False)
+        # A rejected submission's text was never published: the one it was rejected with.
+        TextVersion.objects.filter(
+            Q(published_at__isnull=False) | Q(petition_id__in=rejected), petition_id__in=ids
+        )
         .annotate(excerpt=Substr("body", 1, EXCERPT_LENGTH + 1))
         .only("id", "petition_id", "number", "title", "language")
     ):
         versions.setdefault(version.petition_id, []).append(version)
+    rejections = _rejections(rejected)
     rows = []
     for pk in ids:
         petition = found.get(pk)
         if petition is None or pk not in versions:
             continue  # deleted since the ids were read
-        version = max(versions[pk], key=lambda v: v.number)
-        excerpt: str = getattr(version, "excerpt", "")
-        if len(excerpt) > EXCERPT_LENGTH:
-            excerpt = excerpt[:EXCERPT_LENGTH].rsplit(None, 1)[0] + "…"
+        # The newest in each language; the original's is the first version's language.
+        latest: dict[str, Any] = {}
+        for version in sorted(versions[pk], key=lambda v: v.number):
+            latest[version.language] = version
+        texts = [_listed_text(v) for v in latest.values()]
+        original = texts[0]
         states = [k for n, k in enumerate(STATES) if getattr(petition, f"in_{n}", False)]
+        rejection = rejections.get(pk)
+        hidden = pk in rejected and (
+            rejection is None or rejection.standard is None or rejection.standard.hides_text
+        )
+        if hidden:
+            original, texts = ListedText("", original.language, original.text_version, ""), []
         rows.append(
-            Row(petition, version.title, version.language, version.number, excerpt, states)
+            Row(
+                petition,
+                original.title,
+                original.language,
+                original.text_version,
+                original.excerpt,
+                states,
+                tuple(texts),
+                rejection,
+                hidden,
+            )
         )
     return rows
+
+
+def _rejections(ids: list[int]) -> dict[int, Decision]:
+    """Each of these rejected petitions' rejection, with its standard's wordings."""
+    if not ids:
+        return {}
+    found: dict[int, Decision] = {}
+    for decision in (
+        Decision.objects.filter(petition_id__in=ids, kind=Decision.Kind.REJECT)
+        .select_related("standard")
+        .prefetch_related("standard__texts")
+        .order_by("decided_at", "pk")
+    ):
+        found[decision.petition_id] = decision  # the latest wins
+    return found
+
+
+def _listed_text(version: Any) -> ListedText:
+    excerpt: str = getattr(version, "excerpt", "")
+    if len(excerpt) > EXCERPT_LENGTH:
+        excerpt = excerpt[:EXCERPT_LENGTH].rsplit(None, 1)[0] + "…"
+    return ListedText(version.title, version.language, version.number, excerpt)
 
 
 # The ids per (state, sort, search), and the rows per query.

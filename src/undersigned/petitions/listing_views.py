@@ -77,10 +77,22 @@ def _url(query: Query, **changes: object) -> str:
 
 def _render_rows(query: Query, rows: PageRows, listed: list[listing.Listed], home: bool) -> str:
     pages = rows.pages
+    language = translation.get_language() or settings.LANGUAGE_CODE
     return render_to_string(
         "petitions/_listing_rows.html",
         {
-            "listed": listed,
+            # Each with its title and excerpt in the reader's language (else the
+            # original's) and its register's name in it.
+            "listed": [
+                (
+                    item,
+                    item.row.text_in(language),
+                    item.row.petition.register.terms(language).name
+                    if item.row.petition.register is not None
+                    else "",
+                )
+                for item in listed
+            ],
             "query": query,
             "home": home,
             "total": rows.total,
