@@ -95,3 +95,49 @@ def test_the_switch_works_without_javascript(
 
     page.get_by_role("button", name="English").click()
     expect(page.get_by_role("button", name="Search")).to_be_visible()
+
+
+def test_the_demo_letter_reads_in_russian_and_switches_to_its_english_translation(
+    demo_site: str, open_page: Any
+) -> None:
+    """The demo's letter was written in Russian: a Russian reader sees it all in Russian,
+    switches to the English translation with a plain link, and signs that text."""
+    from undersigned.core import demo_data
+    from undersigned.ops.management.commands.demo import LETTER_SLUG
+
+    page = open_page(390, locale="ru-RU")
+    url = f"{demo_site}/p/{LETTER_SLUG}/"
+    page.goto(url)
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text(demo_data.LETTER_TITLE_RU)
+    expect(heading).to_have_attribute("lang", "ru")
+    languages = page.get_by_role("navigation", name="Языки текста")
+    expect(languages).to_contain_text("Оригинал")
+    expect(page.locator("article")).to_contain_text("«Муниципальные депутаты (демо)»")
+    regions = page.get_by_role("region", name="Проверенные подписи по регионам")
+    expect(regions).to_contain_text("Санкт-Петербург")
+    expect(regions).to_contain_text("Семёновский")
+    expect(page.locator("section.signatories")).to_contain_text("муниципальный депутат")
+    expect(page.locator("section.signatories")).not_to_contain_text("municipal deputy")
+
+    languages.get_by_role("link", name="English").click()
+    expect(page).to_have_url(f"{url}?lang=en")
+    expect(heading).to_have_text(demo_data.LETTER_TITLE)
+    expect(heading).to_have_attribute("lang", "en")
+    expect(page.get_by_role("navigation", name="Языки текста")).to_contain_text(
+        "Перевод с русского"
+    )
+    # The interface stays Russian; the signer signs the English text they read.
+    page.get_by_label("Имя и фамилия").fill("Kseniya Lindstrem")
+    page.get_by_label("Эл. почта", exact=True).fill("kseniya@mail.example.org")
+    page.get_by_label("Должность").fill("муниципальный депутат")
+    page.get_by_label("Муниципалитет").fill("Семёновский")
+    page.get_by_role("button", name="Подписать", exact=True).click()
+    expect(page.get_by_role("heading", name="Проверьте почту")).to_be_visible()
+    signature = Signature.objects.filter(petition__slug=LETTER_SLUG).with_email(
+        "kseniya@mail.example.org"
+    ).get()
+    assert signature.text_version.language == "en"
+    assert signature.text_version.title == demo_data.LETTER_TITLE
+    # Recorded under the register's own words, as the register and the log have them.
+    assert (signature.role, signature.municipality) == ("municipal deputy", "Semyonovsky")

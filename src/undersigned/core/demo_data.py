@@ -119,6 +119,47 @@ def register_people(count: int = 200, seed: int = 2022) -> list[dict[str, str]]:
     return people
 
 
+# The register as a Russian page shows it (registers/terms.py): its name,
+# regions, municipalities and role. The entries keep the English words above,
+# which tallies, the log and matching use.
+REGISTER_TRANSLATIONS = {
+    "ru": {
+        "name": "Муниципальные депутаты (демо)",
+        "description": "Вымышленные люди, для демонстрации.",
+        "regions": {
+            "St Petersburg": "Санкт-Петербург",
+            "Moscow": "Москва",
+            "Samara Oblast": "Самарская область",
+            "Sakha (Yakutia)": "Республика Саха (Якутия)",
+        },
+        "municipalities": {
+            "Semyonovsky": "Семёновский",
+            "Smolninskoye": "Смольнинское",
+            "Lomonosovsky": "Ломоносовский",
+            "Kolpino": "Колпино",
+            "Vasileostrovsky": "Василеостровский",
+            "Krasnoselsky": "Красносельский",
+            "Tverskoy": "Тверской",
+            "Gagarinsky": "Гагаринский",
+            "Yakimanka": "Якиманка",
+            "Samara": "Самара",
+            "Yakutsk": "Якутск",
+        },
+        "roles": {"municipal deputy": "муниципальный депутат"},
+    }
+}
+
+# The letter was written in Russian (its original, version 1); the English
+# text is its translation, a text version of its own.
+LETTER_TITLE_RU = "Открытое письмо муниципальных депутатов: мы призываем остановить войну"
+LETTER_BODY_RU = """Мы — муниципальные депутаты. Соседи избрали нас, чтобы мы заботились об их улицах, школах и парках.
+
+Мы видим, чего стоит война людям, которые нас избрали: сыновья и мужья, которые не возвращаются домой, цены, которые не по карману нашим пенсионерам, соседи, которые уехали и уже не вернутся.
+
+Мы считаем, что решение начать эту войну нанесло вред нашей стране и её будущему, и просим главу государства признать свою ответственность и уйти в отставку.
+
+Мы подписываем это письмо своими именами и указываем свои должности. Присоединиться к нему может любой муниципальный депутат России; каждую подпись сверяют с реестром депутатов, прежде чем засчитать."""
+
 LETTER_TITLE = "Open letter of municipal deputies: we call for the war to end"
 LETTER_BODY = """We are municipal deputies, elected by our neighbours to look after their streets, schools and parks.
 

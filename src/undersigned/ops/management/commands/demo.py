@@ -17,6 +17,7 @@ from undersigned.core.management.base import ExamplesCommand
 from undersigned.ledger import demo_witness
 from undersigned.outbox.models import OutgoingMail
 from undersigned.petitions import services as petitions
+from undersigned.petitions import translations
 from undersigned.petitions.models import Petition, TextVersion
 from undersigned.registers.models import Register, RegisterEntry
 from undersigned.registers.services import import_register
@@ -153,6 +154,12 @@ Undersigned demo
             user.save(update_fields=["password"])
             # Their example.org addresses take no mail: taken as confirmed, so they may publish.
             mark_confirmed(user)
+        # The demo's organiser is one the office trusts: they publish without moderation
+        # (PUBLISHING=reviewed); anyone who signs up submits.
+        organiser = User.objects.get(username="organiser")
+        organiser.user_permissions.add(
+            Permission.objects.get(content_type__app_label="petitions", codename="publish_directly")
+        )
         return passwords
 
     def make_custody_key(self) -> str:
@@ -180,6 +187,10 @@ Undersigned demo
         result = import_register(REGISTER, _csv(people), description="Fictional, for the demo.")
         assert result.ok, result.errors
         register = Register.objects.get(name=REGISTER)
+        # Its name, places and role in Russian too, for the letter's Russian page.
+        register.translations = demo_data.REGISTER_TRANSLATIONS
+        register.full_clean()
+        register.save(update_fields=["translations"])
 
         letter = Petition.objects.create(
             slug=LETTER_SLUG,
@@ -187,14 +198,23 @@ Undersigned demo
             audience=Petition.Audience.REGISTER,
             register=register,
             organiser=organiser,
-            organiser_name=f"{demo_data.ORGANISER[0]}, deputy of {demo_data.ORGANISER[1]}",
+            # A name alone reads the same on the Russian and the English page.
+            organiser_name=demo_data.ORGANISER[0],
             thresholds=[50, 100],
             custody_recipient=recipient,
         )
         letter.moderators.add(moderator)
+        # Written in Russian; its English translation is published with it.
         TextVersion.objects.create(
             petition=letter,
             number=1,
+            title=demo_data.LETTER_TITLE_RU,
+            body=demo_data.LETTER_BODY_RU,
+            language="ru",
+        )
+        translations.add_translation(
+            letter,
+            organiser,
             title=demo_data.LETTER_TITLE,
             body=demo_data.LETTER_BODY,
             language="en",
