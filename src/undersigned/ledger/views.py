@@ -274,7 +274,10 @@ EVENT_WORDS: dict[str, Callable[[], str]] = {
     log_entries.SIGNATURE_WITHDRAWN: lambda: _("Signature withdrawn by its signer"),
     log_entries.SIGNATURE_INVALIDATED: lambda: _("Signature invalidated"),
     log_entries.PETITION_OPENED: lambda: _("Petition opened"),
-    log_entries.PETITION_TEXT_VERSION: lambda: _("Text corrected"),
+    # The entry does not say which: its title and language are in its text's hash.
+    log_entries.PETITION_TEXT_VERSION: lambda: _(
+        "New text version: a correction or a translation"
+    ),
     log_entries.PETITION_CLOSED: lambda: _("Petition closed"),
     log_entries.RESPONSE_PUBLISHED: lambda: _("Response published"),
 }
