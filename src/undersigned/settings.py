@@ -503,6 +503,19 @@ OPEN_DATA_DUMP_DAYS = env_int("OPEN_DATA_DUMP_DAYS", 30)
 # ones it has. 0 shows every count whole.
 SMALL_CELL_THRESHOLD = env_int("SMALL_CELL_THRESHOLD", 5)
 
+# Who may publish (petitions/submissions.py). "reviewed": only organisers
+# the operator trusts (the permission "Can publish petitions without
+# moderation", or staff) publish at once; everyone else submits, gathers
+# SUPPORTERS_NEEDED supporters by emailed links, and a moderator checks the
+# submission against the published standards (/standards/) before anyone may
+# sign. "anyone": every organiser publishes at once.
+PUBLISHING = os.environ.get("PUBLISHING", "reviewed") or "reviewed"
+if PUBLISHING not in ("reviewed", "anyone"):
+    raise ImproperlyConfigured(f"PUBLISHING must be reviewed or anyone, not {PUBLISHING!r}")
+SUPPORTERS_NEEDED = env_int("SUPPORTERS_NEEDED", 5)
+if not 0 <= SUPPORTERS_NEEDED <= 1000:
+    raise ImproperlyConfigured("SUPPORTERS_NEEDED must be between 0 and 1000")
+
 # The steps of every petition (petitions/steps.py), in verified signatures:
 # at the first the addressee is asked to respond, at the second the petition
 # is considered for a debate. A petition may set its own; 0 means no such step.
