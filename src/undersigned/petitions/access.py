@@ -50,3 +50,28 @@ def organiser_petition_or_404(user: AnyUser, slug: str) -> Petition:
     if petition is None:
         raise Http404("no such petition among yours")
     return petition
+
+
+def submissions_moderated_by(user: AnyUser) -> "QuerySet[Petition]":
+    """Submissions whose moderation the user may see and decide (PUBLISHING=reviewed).
+
+    The site's moderators (`moderate_any`), as for the fraud tools; never a
+    submission of their own: whoever wrote a petition does not judge it.
+    """
+    if not user.is_authenticated or not isinstance(user, User):
+        return Petition.objects.none()
+    if not user.has_perm("signing.moderate_any"):
+        return Petition.objects.none()
+    return Petition.objects.exclude(organiser=user)
+
+
+def may_moderate_submissions(user: AnyUser) -> bool:
+    return isinstance(user, User) and user.is_authenticated and user.has_perm(
+        "signing.moderate_any"
+    )
+
+
+def may_edit_standards(user: AnyUser, *, add: bool = False) -> bool:
+    """Staff with the permission to change (or add) the published standards (audited)."""
+    permission = "petitions.add_standard" if add else "petitions.change_standard"
+    return isinstance(user, User) and user.is_staff and user.has_perm(permission)

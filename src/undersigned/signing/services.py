@@ -21,6 +21,7 @@ from undersigned.core.inserts import Dependent, insert_if_new
 from undersigned.ledger import services as ledger
 from undersigned.outbox.models import OutgoingMail
 from undersigned.outbox.services import compose, drop_unsent, enqueue
+from undersigned.petitions import submissions
 from undersigned.petitions.models import Petition, TextVersion
 from undersigned.petitions.services import add_to_tally
 from undersigned.registers.emails import normalise_email
@@ -155,7 +156,10 @@ def _link(name: str, token: str) -> str:
     return settings.SITE_URL + reverse(name, args=[token])
 
 
-def _can_take_signatures(petition: Petition, founder: bool) -> bool:
+def _can_take_signatures(petition: Petition, founder: bool, supporter: bool = False) -> bool:
+    if petition.status in Petition.SUPPORTABLE:
+        # A submission (petitions/submissions.py): only its supporters back it.
+        return supporter
     if founder:
         return petition.status in (Petition.Status.DRAFT, Petition.Status.OPEN)
     return petition.is_open
@@ -168,15 +172,18 @@ def sign(
     added_by: User | None = None,
     source: Source | None = None,
     version: TextVersion | None = None,
+    supporter: bool = False,
 ) -> Signature:
     """Record a signature (or find the existing one) and queue its confirmation mail.
 
     The visitor always gets the same answer, "check your mail", so the form
     does not reveal who has signed. `version` is the text the signer was
     shown; by default the petition's published (or, for a draft, current) one.
+    `supporter`: backing a submission by its shared link (signing/supporters.py);
+    like a founder's, its signature is made before the petition opens.
     """
     founder = added_by is not None
-    if not _can_take_signatures(petition, founder):
+    if not _can_take_signatures(petition, founder, supporter):
         raise SigningError(gettext("This petition is not open for signatures."))
     if petition.needs_register and not (request.role and request.municipality):
         raise SigningError(gettext("Give the role and municipality you hold on the register."))
@@ -185,7 +192,7 @@ def sign(
     digest = keyed_hash("email", address)
     if version is None:
         version = petition.shown_version()
-    if not founder and not petition.needs_register:
+    if not founder and not supporter and not petition.needs_register:
         signature = _sign_new(petition, request, address, digest, version, source)
         if signature is not None:
             return signature
@@ -278,6 +285,9 @@ def _confirm_mail(
             "ttl_hours": hours,
             "founder": signature.is_founder,
             "resent": bool(resent_to),
+            # Backing a submission: it counts only once the petition is published.
+            "supporter": petition.status in Petition.SUPPORTABLE,
+            "supporters_needed": settings.SUPPORTERS_NEEDED,
         },
         language=language or signature.language,
     )
@@ -483,7 +493,15 @@ def check_confirmable(signature: Signature | None) -> Signature:
         raise SigningError(
             gettext("This confirmation link has expired. Sign again to get a new link.")
         )
-    if not _can_take_signatures(signature.petition, signature.is_founder):
+    petition = signature.petition
+    if not _can_take_signatures(petition, signature.is_founder, supporter=True):
+        if petition.status in (Petition.Status.REJECTED, Petition.Status.SENT_BACK):
+            raise SigningError(
+                gettext(
+                    "This petition was not published as it was when you backed it, "
+                    "so there is nothing to confirm."
+                )
+            )
         raise SigningError(gettext("This petition closed before the signature was confirmed."))
     return signature
 
@@ -505,7 +523,12 @@ def confirm(raw_token: str) -> Signature:
         signature.confirmed_at = now
         signature.confirm_token_hash = None
         signature.confirm_token_expires = None
-        if _verifies_on_confirmation(signature):
+        # A supporter's backing of a submission waits, confirmed, until a
+        # moderator publishes it (signing/supporters.py): never counted before.
+        held = signature.petition.status in Petition.SUPPORTABLE
+        if held:
+            _move(signature, State.CONFIRMED)
+        elif _verifies_on_confirmation(signature):
             signature.verified_at = now
             _move(signature, State.VERIFIED)
         elif signature.petition.needs_register:
@@ -513,6 +536,8 @@ def confirm(raw_token: str) -> Signature:
         else:
             _move(signature, State.CONFIRMED)
         _save(signature)
+        if held:
+            submissions.supporter_confirmed(signature.petition_id)
         return signature
 
 
