@@ -168,7 +168,7 @@ def _clean(text: str) -> str:
 
 def _locked(petition: Petition) -> Petition:
     petition = Petition.objects.select_for_update().get(pk=petition.pk)
-    if petition.status == Petition.Status.DRAFT:
+    if petition.status not in Petition.PUBLISHED:
         raise AnswerError(_("A draft has no response: publish the petition first."))
     return petition
 

@@ -34,7 +34,7 @@ from undersigned.updates.models import UpdateRun
 def _answerable(request: HttpRequest, slug: str) -> Petition:
     # 404 rather than 403: nobody learns which petitions others moderate.
     petition = (
-        moderated_by(request.user).exclude(status=Petition.Status.DRAFT).filter(slug=slug).first()
+        moderated_by(request.user).filter(status__in=Petition.PUBLISHED, slug=slug).first()
     )
     if petition is None:
         raise Http404("no such petition among those you moderate")
@@ -46,7 +46,7 @@ def _answerable(request: HttpRequest, slug: str) -> Petition:
 def answers(request: HttpRequest) -> HttpResponse:
     """The petitions whose responses and outcomes this moderator may publish."""
     rows = []
-    for petition in moderated_by(request.user).exclude(status=Petition.Status.DRAFT).order_by(
+    for petition in moderated_by(request.user).filter(status__in=Petition.PUBLISHED).order_by(
         "-opened_at"
     )[:200]:
         verified = counts(petition)[0]
