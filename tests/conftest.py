@@ -208,14 +208,25 @@ def second_factor_login(client: Client, user: User) -> Client:
     return client
 
 
+def trust_to_publish(user: User) -> User:
+    """Let a user publish without moderation (PUBLISHING=reviewed, the default)."""
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="petitions", codename="publish_directly")
+    )
+    return User.objects.get(pk=user.pk)  # a fresh object: permissions are cached per instance
+
+
 @pytest.fixture
 def organiser(db: None) -> User:
-    """An organiser whose address is confirmed (tests/accounts covers the unconfirmed)."""
+    """An organiser whose address is confirmed (tests/accounts covers the unconfirmed), and
+    whom the site trusts to publish without moderation (tests of submissions make their own)."""
     from undersigned.accounts.services import mark_confirmed
 
     user = User.objects.create_user("org", "org@example.org", "correct horse battery")
     mark_confirmed(user)
-    return user
+    return trust_to_publish(user)
 
 
 @pytest.fixture

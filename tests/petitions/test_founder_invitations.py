@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from tests.conftest import make_petition, second_factor_login
+from tests.conftest import make_petition, second_factor_login, trust_to_publish
 from undersigned.accounts.services import mark_confirmed
 from undersigned.outbox.models import OutgoingMail
 from undersigned.petitions.models import Petition
@@ -41,6 +41,7 @@ def state() -> tuple[int, int]:
 def another_organiser(name: str) -> tuple[User, Client]:
     user = User.objects.create_user(name, f"{name}@example.org", "a long pass phrase")
     mark_confirmed(user)
+    user = trust_to_publish(user)  # founders on drafts: only organisers the office trusts
     return user, second_factor_login(Client(), user)
 
 
