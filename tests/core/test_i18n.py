@@ -280,6 +280,14 @@ def mail_cases(petition: Petition, signature: Signature) -> dict[str, list[dict[
                 "founder": False,
                 "resent": True,
             },
+            {
+                **base,
+                "confirm_url": link + "confirm/a/",
+                "withdraw_url": link + "withdraw/b/",
+                "ttl_hours": 72,
+                "supporter": True,
+                "supporters_needed": 5,
+            },
         ],
         "signing/mail/already_signed.txt": [
             {**base, "withdraw_url": link + "withdraw/b/"},
@@ -288,6 +296,7 @@ def mail_cases(petition: Petition, signature: Signature) -> dict[str, list[dict[
         "signing/mail/decision.txt": [
             {**base, "petition_url": link + "p/x/", "receipt_url": link + "receipt/r/"},
         ],
+        **submission_mail_cases(base, link),
         "privacy/mail/link.txt": [{"url": link + "my-data/t/", "hours": 24}],
         "accounts/mail/confirm_address.txt": [
             {"confirm_url": link + "accounts/confirm/c/", "ttl_hours": 72},
@@ -328,6 +337,47 @@ def mail_cases(petition: Petition, signature: Signature) -> dict[str, list[dict[
 
 # What a moderator published, quoted as it was written (the same in both languages).
 QUOTED = "Мы посадим 200 деревьев."
+
+
+def submission_mail_cases(base: dict[str, Any], link: str) -> dict[str, list[dict[str, Any]]]:
+    """The mails of submissions (issue 14 §1): to the creator, and to its supporters."""
+    from undersigned.petitions.models import Standard
+
+    duplicate = Standard.objects.get(code="duplicate")
+    hiding = Standard.objects.get(code="defamatory")
+    urls = {
+        "manage_url": link + "dashboard/x/",
+        "standards_url": link + "standards/",
+        "petition_url": link + "p/x/",
+    }
+    return {
+        "petitions/mail/submitted.txt": [
+            {**base, **urls, "support_url": link + "support/x/k/", "needed": n, "again": again}
+            for n, again in ((5, False), (1, True), (0, False))
+        ],
+        "petitions/mail/awaiting_moderation.txt": [
+            {**base, **urls, "needed": 5, "supporters": n} for n in (5, 21)
+        ],
+        "moderation/mail/decision.txt": [
+            {**base, **urls, "decision": {"kind": "publish"}, "note": QUOTED},
+            {**base, **urls, "decision": {"kind": "publish"}, "note": ""},
+            {
+                **base,
+                **urls,
+                "decision": {"kind": "reject"},
+                "standard": duplicate,
+                "note": QUOTED,
+                "original_url": link + "p/original/",
+            },
+            {**base, **urls, "decision": {"kind": "reject"}, "standard": hiding, "note": ""},
+            {**base, **urls, "decision": {"kind": "send_back"}, "note": QUOTED},
+        ],
+        "signing/mail/supporter_outcome.txt": [
+            {**base, **urls, "outcome": "published", "receipt_url": link + "receipt/r/"},
+            {**base, **urls, "outcome": "rejected", "standard": duplicate},
+            {**base, **urls, "outcome": "sent_back"},
+        ],
+    }
 
 
 @pytest.mark.django_db
