@@ -28,6 +28,7 @@ from undersigned.petitions.access import (
     submissions_moderated_by,
 )
 from undersigned.petitions.models import Petition, Standard, StandardText
+from undersigned.petitions.texts import register_name
 
 QUEUE_PAGE = 100
 
@@ -63,6 +64,7 @@ def _page(
         "petition": petition,
         "version": version,
         "texts": list(petition.versions.order_by("number")),
+        "register_name": register_name(petition),
         "supporters": submitted.supporters(petition),
         "needed": submitted.supporters_needed(),
         "lookalikes": [(p, p.shown_version()) for p in found],

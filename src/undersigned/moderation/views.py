@@ -18,6 +18,7 @@ from undersigned.core.custody import EXPORT_FORMAT
 from undersigned.moderation import reasons
 from undersigned.moderation.forms import DecisionForm
 from undersigned.petitions.access import reviewed_by
+from undersigned.petitions.texts import register_name
 from undersigned.registers.matching import rank_candidates
 from undersigned.registers.models import RegisterEntry
 from undersigned.signing import custody, services
@@ -126,6 +127,7 @@ def review(request: HttpRequest, signature_id: int) -> HttpResponse:
         {
             "signature": signature,
             "petition": signature.petition,
+            "register_name": register_name(signature.petition),
             # A decided signature's identity is sealed away: nothing to rank it against.
             "candidates": _candidates(signature) if awaiting else [],
             "form": form,

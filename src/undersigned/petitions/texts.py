@@ -64,6 +64,12 @@ def register_terms(petition: Petition) -> Terms | None:
     return petition.register.terms(translation.get_language() or settings.LANGUAGE_CODE)
 
 
+def register_name(petition: Petition) -> str:
+    """The name of the petition's register as the active language shows it ("": none)."""
+    terms = register_terms(petition)
+    return terms.name if terms is not None else ""
+
+
 # The texts a signer is shown and signs, per petition.
 _texts: FreshCache[int, Texts] = register_cache(FreshCache())
 

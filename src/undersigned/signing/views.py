@@ -19,6 +19,7 @@ from undersigned.petitions.pages import (
     petition_page,
     public_petition,
 )
+from undersigned.petitions.texts import register_name
 from undersigned.signing import services, supporters
 from undersigned.signing.forms import SignForm
 
@@ -178,6 +179,7 @@ def _support_page(
         {
             "petition": petition,
             "version": petition.current_version(),
+            "register_name": register_name(petition),
             "form": form,
             "supporters": submissions.supporters(petition),
             "needed": submissions.supporters_needed(),
