@@ -76,16 +76,23 @@ def test_the_text_can_tell_what_the_title_does_not(site: dict[str, Petition]) ->
     assert slugs(found) == ["library"]
 
 
-def test_drafts_are_never_shown(organiser: User, site: dict[str, Petition]) -> None:
+def test_drafts_and_submissions_are_never_shown(organiser: User, site: dict[str, Petition]) -> None:
     draft = make_petition(
         organiser, slug="draft", title="Ремонт моста на улице Мельничной", publish=False
     )
     assert draft.status == Petition.Status.DRAFT
     assert lookalikes("Ремонт моста на улице Мельничной") == []
-    # Not even once its words were in the index (say it was unpublished again).
+    # Nor an unmoderated submission, even if its words were in the index.
     make_petition(organiser, slug="open-one", title="Ремонт моста на улице Мельничной")
-    Petition.objects.filter(slug="open-one").update(status=Petition.Status.DRAFT)
-    assert lookalikes("Ремонт моста на улице Мельничной") == []
+    assert slugs(lookalikes("Ремонт моста на улице Мельничной")) == ["open-one"]
+    for status in [
+        Petition.Status.DRAFT,
+        Petition.Status.COLLECTING,
+        Petition.Status.MODERATION,
+        Petition.Status.SENT_BACK,
+    ]:
+        Petition.objects.filter(slug="open-one").update(status=status)
+        assert lookalikes("Ремонт моста на улице Мельничной") == [], status
 
 
 def test_exclude_id_and_limit(organiser: User, site: dict[str, Petition]) -> None:

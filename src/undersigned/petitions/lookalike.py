@@ -5,9 +5,8 @@ would gather, so the site shows the creator the petitions their title (and
 text) looks like before they save it, and the moderation queue shows them
 beside a submission. What is shown is public: petitions that are open, or
 that closed, were answered or had their debate within RECENT (a petition
-closed long ago is no reason not to ask again). Drafts and submissions not
-yet published never are: they have no words in the index, and are not in
-shown_q either.
+closed long ago is no reason not to ask again). Drafts and submissions
+never are: they have no words in the index, and are not in shown_q either.
 
 Likeness is read from the search index alone (petitions.search: the
 SearchWord rows of each petition's published texts, folded across scripts),
@@ -55,7 +54,7 @@ def shown_q(now: datetime) -> Q:
     its rejection, unless its reason hides its text.
     """
     since = now - RECENT
-    published = ~Q(status=Petition.Status.DRAFT)
+    published = Q(status__in=Petition.PUBLISHED)
     return (
         (Q(status=Petition.Status.OPEN) & (Q(deadline__isnull=True) | Q(deadline__gt=since)))
         | Q(status__in=[Petition.Status.CLOSED, Petition.Status.ARCHIVED], closed_at__gt=since)
