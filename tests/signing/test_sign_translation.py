@@ -162,3 +162,19 @@ def test_a_text_corrected_since_the_page_was_read_is_refused_and_the_correction_
     # The page shows the corrected text in the language they read, ready to sign.
     assert '<h1 lang="ru">Чистый воздух для всего Колпино</h1>' in page
     assert form_version(page) == str(corrected.pk)
+
+
+def test_signing_again_is_answered_with_the_title_in_the_readers_language(
+    petition: Petition, russian: TextVersion, deliver: Any
+) -> None:
+    from tests.conftest import body_of
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="ru")
+    page = client.get(f"/p/{petition.slug}/").content.decode()
+    sign(client, petition, "anna@example.org", text_version=form_version(page))
+    client.post(link_in(deliver().last_to("anna@example.org"), "confirm"))
+    sign(client, petition, "anna@example.org", text_version=form_version(page))
+    again = deliver().last_to("anna@example.org")
+    assert OutgoingMail.objects.filter(kind="already-signed").exists()
+    assert RUSSIAN_TITLE in body_of(again)
+    assert "Clean air for Kolpino" not in body_of(again)

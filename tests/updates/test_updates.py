@@ -294,3 +294,31 @@ def test_the_retention_purge_forgets_the_addresses_and_unsent_updates(
     assert not Subscription.objects.exists()
     assert not OutgoingMail.objects.filter(kind="update", sent_at__isnull=True).exists()
     assert "example.org" not in repr(stored("signing_subscription", "email"))
+
+
+def test_each_signer_reads_the_title_in_their_language_when_the_petition_has_it(
+    petition: Petition, smtp: Inbox
+) -> None:
+    from undersigned.petitions.translations import add_translation
+
+    add_translation(
+        petition,
+        petition.organiser,
+        language="ru",
+        title="Чистый воздух для Колпина",
+        body="Мы просим чистого воздуха.",
+    )
+    signed(petition, "Anna Belova")
+    signed(petition, "Oleg Ivanov", language="ru")
+    drain(smtp)
+    before = len(smtp.messages)
+    respond(petition)
+    drain(smtp)
+    assert len(smtp.messages) == before + 2
+    russian = smtp.last_to(address_of("Oleg Ivanov"))
+    assert (
+        str(make_header(decode_header(russian["Subject"])))
+        == "Ответ на «Чистый воздух для Колпина»"
+    )
+    english = smtp.last_to(address_of("Anna Belova"))
+    assert english["Subject"] == 'The response to "Clean air for Kolpino"'

@@ -24,6 +24,7 @@ from undersigned.outbox.services import compose, drop_unsent, enqueue
 from undersigned.petitions import submissions
 from undersigned.petitions.models import Petition, TextVersion
 from undersigned.petitions.services import add_to_tally
+from undersigned.petitions.texts import read_texts
 from undersigned.registers.emails import normalise_email
 from undersigned.registers.models import RegisterEntry
 from undersigned.signing.custody import entry_key, seal_decided
@@ -446,7 +447,8 @@ def _send_already_signed(signature: Signature, address: str, language: str) -> N
         {
             "signature": signature,
             "petition": signature.petition,
-            "title": signature.petition.current_version().title,
+            # In the language of this attempt, where the petition has a text in it.
+            "title": read_texts(signature.petition).for_reader(language).title,
             "withdraw_url": withdraw_url,
         },
         language=language,
@@ -782,7 +784,8 @@ def _notify_decision(signature: Signature, address: str) -> None:
         {
             "signature": signature,
             "petition": signature.petition,
-            "title": signature.petition.current_version().title,
+            # The title of the text they signed, in the language they read it in.
+            "title": signature.text_version.title,
             "petition_url": settings.SITE_URL + signature.petition.get_absolute_url(),
             "receipt_url": _link("receipt", signature.receipt_key) if signature.receipt_key else "",
         },

@@ -34,6 +34,7 @@ from undersigned.outbox.models import OutgoingMail
 from undersigned.outbox.services import compose, enqueue
 from undersigned.petitions.models import Outcome, Petition, Response, Step, StepReached, Tally
 from undersigned.petitions.services import counts
+from undersigned.petitions.texts import read_texts
 from undersigned.signing.models import Subscription
 from undersigned.signing.services import forget_subscriptions
 from undersigned.signing.tokens import new_token, token_hash
@@ -349,6 +350,9 @@ def _update_context(run: UpdateRun) -> dict[str, Any]:
     context: dict[str, Any] = {
         "petition": petition,
         "title": petition.shown_version().title,
+        # Each signer is written to in their language, with the title in it if
+        # the petition has a text in that language (_update_mail).
+        "texts": read_texts(petition),
         "kind": run.kind,
         "petition_url": settings.SITE_URL + petition.get_absolute_url(),
     }
@@ -367,11 +371,12 @@ def _update_mail(
     run: UpdateRun, subscription: Subscription, raw: str, context: dict[str, Any]
 ) -> OutgoingMail:
     url = unsubscribe_url(raw)
+    title = context["texts"].for_reader(subscription.language).title
     return compose(
         "update",
         subscription.email,
         "updates/mail/update.txt",
-        {**context, "unsubscribe_url": url},
+        {**context, "title": title, "unsubscribe_url": url},
         language=subscription.language,
         # RFC 2369 and RFC 8058: mail programs offer "unsubscribe", and may do
         # it with one POST to the link, without opening it.
