@@ -515,6 +515,13 @@ if PUBLISHING not in ("reviewed", "anyone"):
 SUPPORTERS_NEEDED = env_int("SUPPORTERS_NEEDED", 5)
 if not 0 <= SUPPORTERS_NEEDED <= 1000:
     raise ImproperlyConfigured("SUPPORTERS_NEEDED must be between 0 and 1000")
+# A submission that has not found its supporters this many days after it was
+# submitted goes back to its creator, and its supporters' data with the
+# signatures is sealed away (moderation/submissions.py expire_unsupported):
+# an abandoned submission keeps nobody's name and address on the server.
+SUBMISSION_DAYS = env_int("SUBMISSION_DAYS", 30)
+if not 1 <= SUBMISSION_DAYS <= 365:
+    raise ImproperlyConfigured("SUBMISSION_DAYS must be between 1 and 365")
 
 # The steps of every petition (petitions/steps.py), in verified signatures:
 # at the first the addressee is asked to respond, at the second the petition

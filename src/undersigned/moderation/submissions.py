@@ -24,11 +24,12 @@ changed then.
 """
 
 import re
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from undersigned.audit import services as audit
@@ -98,9 +99,7 @@ def _tell_creator(petition: Petition, decision: Decision) -> None:
             "decision": decision,
             "standard": decision.standard,
             "note": decision.note,
-            "original_url": (
-                settings.SITE_URL + original.get_absolute_url() if original else ""
-            ),
+            "original_url": (settings.SITE_URL + original.get_absolute_url() if original else ""),
             "petition_url": settings.SITE_URL + petition.get_absolute_url(),
         },
     )
@@ -232,6 +231,45 @@ def _index(petition: Petition, *, hidden: bool) -> None:
     SearchWord.objects.bulk_create(
         [SearchWord(petition=petition, word=w) for w in sorted(words)], batch_size=500
     )
+
+
+def expire_unsupported(now: datetime | None = None) -> int:
+    """Send back every submission still gathering supporters SUBMISSION_DAYS after it
+    was submitted (run by the worker). Its supporters are let go, as with a
+    moderator's sending back, so an abandoned submission holds nobody's name or
+    address in the clear; its creator may submit it again. Returns how many.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=int(settings.SUBMISSION_DAYS))
+    stale = Petition.objects.filter(status=Status.COLLECTING, submitted_at__lte=cutoff)
+    expired = 0
+    for pk in stale.values_list("pk", flat=True):
+        with transaction.atomic():
+            held = supporters.lock(Petition(pk=pk))
+            petition = Petition.objects.select_for_update().get(pk=pk)
+            if petition.status != Status.COLLECTING:
+                continue  # its last supporter confirmed in the meantime
+            with translation.override(petition.creator_language or settings.LANGUAGE_CODE):
+                note = _(
+                    "It did not find its supporters in time (%(n)d needed within %(days)d "
+                    "days). Submit it again to gather them anew."
+                ) % {"n": submissions.supporters_needed(), "days": settings.SUBMISSION_DAYS}
+            decision = _record(
+                petition, AnonymousUser(), Decision.Kind.SEND_BACK, held=held, note=note
+            )
+            petition.status = Status.SENT_BACK
+            petition.save(update_fields=["status"])
+            supporters.end(petition, held, outcome="sent_back")
+            audit.record(
+                "submission.expired",
+                actor=None,
+                petition=petition,
+                supporters=decision.supporters,
+                sha256=decision.text_sha256,
+            )
+            _tell_creator(petition, decision)
+            expired += 1
+    return expired
 
 
 def send_back(petition: Petition, moderator: Moderator, *, note: str) -> Decision:

@@ -14,6 +14,7 @@ from undersigned.api.open_data import daily_dump
 from undersigned.core.management.base import ExamplesCommand
 from undersigned.ledger.cosigning import CosignLoop, cosign_round, witnesses
 from undersigned.ledger.services import integrate
+from undersigned.moderation.submissions import expire_unsupported
 from undersigned.outbox.services import send_due
 from undersigned.petitions.services import close_expired
 from undersigned.privacy.services import purge_due
@@ -61,6 +62,8 @@ def run_hourly() -> dict[str, int]:
         "domains_hashed": hash_old_domains(),
         "signers_purged": purge_due(),
         "expired_sealed": seal_expired(),
+        # Submissions that did not find their supporters in SUBMISSION_DAYS.
+        "submissions_expired": expire_unsupported(),
         # The day's open-data dump, in the first round of each UTC day (/data/).
         "open_data_dumps": daily_dump(),
     }
