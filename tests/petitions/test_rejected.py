@@ -84,6 +84,16 @@ def test_the_api_filters_rejected_too(site: dict[str, Petition]) -> None:
         "verified_count"
     ] == 0
     assert by_slug[hidden]["title"] == "" and "ivanov" not in hidden
+    # Each says why, as the page does; a hiding standard keeps the note back too.
+    assert by_slug["parks-for-kupchino"]["rejection"]["standard"] == "duplicate"
+    assert by_slug["parks-for-kupchino"]["rejection"]["duplicate_of"] == "parks"
+    assert by_slug["furniture"]["rejection"]["reason"] == "Advertising or spam"
+    assert by_slug["furniture"]["rejection"]["note"] == "A shop's offer."
+    assert by_slug[hidden]["rejection"]["standard"] == "defamatory"
+    assert by_slug[hidden]["rejection"]["note"] == ""
+    assert "Names him" not in json.dumps(listed)
+    open_ones = json.loads(Client().get("/api/petitions").content)
+    assert [item["rejection"] for item in open_ones] == [None]
     assert Client().get("/api/petitions?state=sideways").status_code == 422
 
 

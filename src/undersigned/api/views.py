@@ -50,8 +50,8 @@ class PetitionSummaryOut(Schema):
     paper_count: int = Field(
         description=(
             "Of verified_count, the signatures a moderator entered from paper sheets "
-            "(the page's \"of which N on paper\"). The log marks each of them "
-            "\"channel\": \"paper\" (docs/log-format.md)."
+            '(the page\'s "of which N on paper"). The log marks each of them '
+            '"channel": "paper" (docs/log-format.md).'
         )
     )
     text_version: int
@@ -79,15 +79,17 @@ class PetitionSummaryOut(Schema):
     log_paper_count: int = Field(
         description=(
             "Of log_verified_count, the signatures entered from paper sheets: exactly the "
-            "log's entries 0 to log_size - 1 marked \"channel\": \"paper\" that no "
+            'log\'s entries 0 to log_size - 1 marked "channel": "paper" that no '
             "withdrawal or invalidation among them names. paper_count is the live figure."
         )
     )
 
 
 class StepOut(Schema):
-    step: str = Field(description="response: the addressee is asked to respond; debate: "
-                      "it is considered for a debate")
+    step: str = Field(
+        description="response: the addressee is asked to respond; debate: "
+        "it is considered for a debate"
+    )
     threshold: int
     reached: bool
     reached_at: datetime | None = Field(description="When the site first saw it reached.")
@@ -434,6 +436,14 @@ def get_signatories(request: HttpRequest, slug: str, after: int = -1) -> Any:
     }
 
 
+class RejectionOut(Schema):
+    standard: str = Field(description="The code of the published standard it failed (/standards/).")
+    reason: str = Field(description="That standard's title, in the language asked for.")
+    note: str = Field(description="The moderator's note; empty when the standard hides the text.")
+    duplicate_of: str | None = Field(description="The slug of the petition it repeats.")
+    decided_at: datetime
+
+
 class ListedPetitionOut(PetitionSummaryOut):
     states: list[str] = Field(
         description=(
@@ -441,6 +451,26 @@ class ListedPetitionOut(PetitionSummaryOut):
             "but 'all'): a petition may be in several, e.g. open and awaiting a response."
         )
     )
+    rejection: RejectionOut | None = Field(
+        None,
+        description=(
+            "A rejected submission's decision (state=rejected): the standard it failed and "
+            "why. When that standard hides the text, the title is empty and so is the note."
+        ),
+    )
+
+
+def _rejection(row: listing.Row) -> dict[str, object] | None:
+    decision = row.rejection
+    if decision is None or decision.standard is None:
+        return None
+    return {
+        "standard": decision.standard.code,
+        "reason": decision.standard.title,
+        "note": "" if row.hidden else decision.note,
+        "duplicate_of": decision.duplicate_of.slug if decision.duplicate_of else None,
+        "decided_at": decision.decided_at,
+    }
 
 
 # The listing's choices as enums, so the schema names them and anything else is a 422.
@@ -472,6 +502,7 @@ def _listed(request: HttpRequest, item: listing.Listed) -> dict[str, object]:
         "log_verified_count": standing.log_verified,
         "log_paper_count": standing.log_paper,
         "states": row.states,
+        "rejection": _rejection(row),
     }
 
 
@@ -540,6 +571,4 @@ def _render_listing(
 
 # Per (query, all pages or one, the site address the request used), kept for
 # half of COUNT_CACHE_SECONDS like the count JSON.
-_listings: FreshCache[tuple[listing.Query, bool, str], str] = register_cache(
-    FreshCache(share=0.5)
-)
+_listings: FreshCache[tuple[listing.Query, bool, str], str] = register_cache(FreshCache(share=0.5))

@@ -306,7 +306,7 @@ def _rejections(ids: list[int]) -> dict[int, Decision]:
     found: dict[int, Decision] = {}
     for decision in (
         Decision.objects.filter(petition_id__in=ids, kind=Decision.Kind.REJECT)
-        .select_related("standard")
+        .select_related("standard", "duplicate_of")
         .prefetch_related("standard__texts")
         .order_by("decided_at", "pk")
     ):
