@@ -115,7 +115,8 @@ def test_the_demo_reconciles(db: None) -> None:
     demo()
     out = StringIO()
     call_command("reconcile", stdout=out)
-    assert out.getvalue().strip() == "tallies match the rows for 2 petition(s)"
+    # The letter, the petition, the submission awaiting moderation and the rejected one.
+    assert out.getvalue().strip() == "tallies match the rows for 4 petition(s)"
 
 
 def test_the_demo_prints_its_addresses_and_a_working_moderator_login(db: None) -> None:
@@ -196,3 +197,25 @@ def test_the_demo_makes_a_custody_key_whose_private_half_is_not_the_sites(
     assert founder is not None and founder.email == "" and founder.custody_sealed
     box = custody.open_sealed(identity, base64.b64decode(founder.custody_sealed.splitlines()[0]))
     assert "@" in box["email"] and box["petition"] == LETTER
+
+
+def test_demo_fills_the_petitions_office(db: None) -> None:
+    """A submission with its supporters awaits the moderator, and a duplicate of the
+    riverside park petition is rejected, naming it: the queue and the rejected list
+    show something on a new demo."""
+    from undersigned.outbox.models import OutgoingMail
+    from undersigned.petitions.submissions import supporters, supporters_needed
+
+    demo()
+    waiting = Petition.objects.get(slug="light-the-izhora-footpath")
+    assert waiting.status == Petition.Status.MODERATION
+    assert supporters(waiting) == supporters_needed()
+    assert not Petition.objects.public().filter(pk=waiting.pk).exists()
+    duplicate = Petition.objects.get(slug="save-the-riverside-park")
+    assert duplicate.status == Petition.Status.REJECTED
+    decision = duplicate.decisions.get()
+    assert decision.duplicate_of is not None and decision.duplicate_of.slug == PETITION
+    assert not OutgoingMail.objects.exists(), "no mail to the demo's fictional people"
+    listed = Client().get("/petitions/?state=rejected").content.decode()
+    assert "Save the Kolpino riverside park from private development" in listed
+    assert "A duplicate" in listed

@@ -175,3 +175,15 @@ PETITION_BODY = """The riverside park on the Izhora is the only green space with
 We ask the district administration to withdraw the plan to lease the park's northern meadow for private development, and to hold public hearings before any change of its status.
 
 Anyone may sign. Your email is confirmed before your signature counts, and you may choose not to show your name."""
+
+# The petitions office's queue (issue 14): a citizen's submission with its five
+# supporters, awaiting a moderator; and another's, rejected as a duplicate of
+# the riverside park petition.
+SUBMISSION_TITLE = "Light the footpath along the Izhora embankment"
+SUBMISSION_BODY = """The footpath from the station to the riverside park has no lights for almost a kilometre. In winter it is dark by four o'clock, and people walk home along the road instead.
+
+We ask the district administration to light the footpath before next winter."""
+SUBMISSION_CREATOR = "Tamara Osipova"
+DUPLICATE_TITLE = "Save the Kolpino riverside park from private development"
+DUPLICATE_BODY = """The northern meadow of the riverside park must not be leased to a developer. We ask the district to keep the whole park public."""
+SUPPORTERS = ["Irina Lapina", "Oleg Sharov", "Yana Filatova", "Roman Gromov", "Sofia Rybina"]

@@ -15,13 +15,15 @@ from undersigned.accounts.services import mark_confirmed
 from undersigned.core import custody, demo_data
 from undersigned.core.management.base import ExamplesCommand
 from undersigned.ledger import demo_witness
+from undersigned.moderation import submissions as office
 from undersigned.outbox.models import OutgoingMail
 from undersigned.petitions import services as petitions
-from undersigned.petitions import translations
-from undersigned.petitions.models import Petition, TextVersion
+from undersigned.petitions import submissions, translations
+from undersigned.petitions.models import Petition, Standard, TextVersion
 from undersigned.registers.models import Register, RegisterEntry
 from undersigned.registers.services import import_register
 from undersigned.signing import services as signing
+from undersigned.signing import supporters
 from undersigned.signing.models import Signature
 from undersigned.signing.tokens import new_token
 
@@ -35,6 +37,7 @@ def custody_key_file(recipient: str) -> Path:
 
 LETTER_SLUG = "municipal-deputies-letter"
 PETITION_SLUG = "kolpino-riverside-park"
+SUBMISSION_SLUG = "light-the-izhora-footpath"
 REGISTER = "Municipal deputies (demo)"
 
 
@@ -89,6 +92,7 @@ Undersigned demo
   open letter      {site}/p/{LETTER_SLUG}/
   public petition  {site}/p/{PETITION_SLUG}/
   review queue     {site}/moderation/   login: moderator / {passwords["moderator"]}
+  submissions      {site}/moderation/submissions/   (the moderator decides)
   organiser        {site}/dashboard/    login: organiser / {passwords["organiser"]}
   admin            {site}/admin/        login: admin / {passwords["admin"]}
   JSON API         {site}/api/petitions   (docs: {site}/api/docs)
@@ -138,6 +142,39 @@ Undersigned demo
         return (
             f"  keys             {', '.join(made)}: generated into {settings.DATA_DIR}\n"
             "                   (set them in the environment in production)\n"
+        )
+
+    def load_office(self, moderator: User) -> None:
+        """The petitions office's queue: a submission with its supporters awaiting the
+        moderator, and one rejected as a duplicate of the riverside park petition."""
+        citizen = User.objects.create_user("citizen", "citizen@example.org")
+        mark_confirmed(citizen)
+        made = []
+        for slug, title, body in (
+            (SUBMISSION_SLUG, demo_data.SUBMISSION_TITLE, demo_data.SUBMISSION_BODY),
+            ("save-the-riverside-park", demo_data.DUPLICATE_TITLE, demo_data.DUPLICATE_BODY),
+        ):
+            draft = Petition.objects.create(
+                slug=slug,
+                organiser=citizen,
+                organiser_name=demo_data.SUBMISSION_CREATOR,
+                addressee="The Administration of the Kolpino District",
+            )
+            TextVersion.objects.create(petition=draft, number=1, title=title, body=body)
+            submitted = submissions.submit(draft, citizen, language="en")
+            for n, name in enumerate(demo_data.SUPPORTERS[: submissions.supporters_needed()]):
+                request = signing.SignRequest(
+                    full_name=name, email=f"supporter{n}.{slug}@mail.example.org"
+                )
+                _confirm_now(supporters.support(submitted, request))
+            made.append(Petition.objects.get(pk=submitted.pk))
+        duplicate = made[1]
+        office.reject(
+            duplicate,
+            moderator,
+            standard=Standard.objects.get(code="duplicate"),
+            note="The riverside park petition asks for the same: please sign it instead.",
+            original=PETITION_SLUG,
         )
 
     def reset_logins(self) -> dict[str, str]:
@@ -289,5 +326,6 @@ Undersigned demo
                 ),
             )
             _confirm_now(signature)
+        self.load_office(moderator)
         # The demo's people are fictional: their confirmation mails are not sent.
         OutgoingMail.objects.filter(pk__gt=mail_before).delete()
