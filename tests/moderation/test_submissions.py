@@ -223,6 +223,9 @@ def test_the_review_shows_the_petitions_it_looks_like(
     html = office.get(f"/moderation/submissions/{submission.slug}/").content.decode()
     assert 'value="bridge"' in html and "Repair the Mill Street bridge" in html
     assert 'value="library"' not in html
+    # With what a moderator weighs a duplicate by: its state and its count.
+    listed = html.split('id="lookalikes-heading"', 1)[1].split("</ul>", 1)[0]
+    assert "Open" in listed and "0 verified signatures" in listed
 
 
 def test_rejecting_as_a_duplicate_names_the_original(

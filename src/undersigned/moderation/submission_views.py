@@ -67,7 +67,7 @@ def _page(
         "register_name": register_name(petition),
         "supporters": submitted.supporters(petition),
         "needed": submitted.supporters_needed(),
-        "lookalikes": [(p, p.shown_version()) for p in found],
+        "lookalikes": lookalike.described(found),
         "form": form,
         "standards": list(
             Standard.objects.filter(retired=False).prefetch_related("texts")
