@@ -98,6 +98,10 @@ def test_the_queue_lists_what_awaits_moderation(submission: Petition, office: Cl
     assert page.status_code == 200
     html = page.content.decode()
     assert TITLE in html and f"/moderation/submissions/{submission.slug}/" in html
+    # The published petition it looks like is named in its row, before it is opened.
+    row = html.split(f"/moderation/submissions/{submission.slug}/", 1)[0].rsplit("<tr>", 1)[1]
+    assert '<a href="/p/bridge/" lang="en">Repair the Mill Street bridge</a>' in row
+    assert "Save the city library" not in row
     review = office.get(f"/moderation/submissions/{submission.slug}/").content.decode()
     assert TITLE in review and "It is falling apart." in review
     assert "5 confirmed supporters of 5 needed" in review

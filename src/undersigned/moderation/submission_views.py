@@ -42,7 +42,14 @@ def queue(request: HttpRequest) -> HttpResponse:
     waiting = list(
         mine.filter(status=Petition.Status.MODERATION).order_by("submitted_at", "pk")[:QUEUE_PAGE]
     )
-    rows = [(p, p.current_version(), submitted.supporters(p)) for p in waiting]
+    rows = []
+    for p in waiting:
+        version = p.current_version()
+        # What each one looks like, so a duplicate stands out before it is opened.
+        alike = lookalike.described(
+            lookalike.lookalikes(version.title, version.body, exclude_id=p.pk, limit=2)
+        )
+        rows.append((p, version, submitted.supporters(p), alike))
     return render(
         request,
         "moderation/submissions.html",
