@@ -254,20 +254,7 @@ def expire_unsupported(now: datetime | None = None) -> int:
                     "It did not find its supporters in time (%(n)d needed within %(days)d "
                     "days). Submit it again to gather them anew."
                 ) % {"n": submissions.supporters_needed(), "days": settings.SUBMISSION_DAYS}
-            decision = _record(
-                petition, AnonymousUser(), Decision.Kind.SEND_BACK, held=held, note=note
-            )
-            petition.status = Status.SENT_BACK
-            petition.save(update_fields=["status"])
-            supporters.end(petition, held, outcome="sent_back")
-            audit.record(
-                "submission.expired",
-                actor=None,
-                petition=petition,
-                supporters=decision.supporters,
-                sha256=decision.text_sha256,
-            )
-            _tell_creator(petition, decision)
+            _send_back(petition, held, AnonymousUser(), note, action="submission.expired")
             expired += 1
     return expired
 
@@ -278,17 +265,25 @@ def send_back(petition: Petition, moderator: Moderator, *, note: str) -> Decisio
         raise DecisionError(_("Say what the creator should change: they read your note."))
     with transaction.atomic():
         petition, held = _locked(petition, moderator)
-        decision = _record(petition, moderator, Decision.Kind.SEND_BACK, held=held, note=note)
-        petition.status = Status.SENT_BACK
-        petition.save(update_fields=["status"])
-        supporters.end(petition, held, outcome="sent_back")
-        audit.record(
-            "submission.sent_back",
-            actor=moderator,
-            petition=petition,
-            reason=note,
-            supporters=decision.supporters,
-            sha256=decision.text_sha256,
-        )
-        _tell_creator(petition, decision)
-        return decision
+        return _send_back(petition, held, moderator, note, action="submission.sent_back")
+
+
+def _send_back(
+    petition: Petition, held: list[Signature], moderator: Moderator, note: str, *, action: str
+) -> Decision:
+    """Back to its creator as an editable draft; its supporters let go and told. In the
+    caller's transaction, with the rows locked (_locked, or the expiry's own)."""
+    decision = _record(petition, moderator, Decision.Kind.SEND_BACK, held=held, note=note)
+    petition.status = Status.SENT_BACK
+    petition.save(update_fields=["status"])
+    supporters.end(petition, held, outcome="sent_back")
+    audit.record(
+        action,
+        actor=moderator if isinstance(moderator, User) else None,
+        petition=petition,
+        reason=note,
+        supporters=decision.supporters,
+        sha256=decision.text_sha256,
+    )
+    _tell_creator(petition, decision)
+    return decision

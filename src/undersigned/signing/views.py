@@ -44,21 +44,10 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     )
     if isinstance(checked, HttpResponse):
         return checked
-    data = form.cleaned_data
     try:
         services.sign(
             petition,
-            services.SignRequest(
-                full_name=data["full_name"],
-                email=data["email"],
-                show_name=data["visibility"] == "show",
-                role=data.get("role", ""),
-                municipality=data.get("municipality", ""),
-                region=data.get("region", ""),
-                evidence_url=data.get("evidence_url", ""),
-                language=translation.get_language() or "en",
-                wants_updates=bool(data.get("updates")),
-            ),
+            _sign_request(form),
             source=checked,
             version=form.text_read,  # the text the page showed them (signing/texts.py)
         )
@@ -162,6 +151,22 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
 # ------------------------------------------------------------------ supporters
 
 
+def _sign_request(form: SignForm) -> services.SignRequest:
+    """What a valid sign form (or a supporter's, its fields) asks, in the page's language."""
+    data = form.cleaned_data
+    return services.SignRequest(
+        full_name=data["full_name"],
+        email=data["email"],
+        show_name=data["visibility"] == "show",
+        role=data.get("role", ""),
+        municipality=data.get("municipality", ""),
+        region=data.get("region", ""),
+        evidence_url=data.get("evidence_url", ""),
+        language=translation.get_language() or "en",
+        wants_updates=bool(data.get("updates")),
+    )
+
+
 def _submission(slug: str, key: str) -> Petition:
     """The submission this shared link is of; 404 for a link that names none."""
     petition = Petition.objects.filter(slug=slug).exclude(support_key="").first()
@@ -210,21 +215,10 @@ def support(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     )
     if isinstance(checked, HttpResponse):
         return checked
-    data = form.cleaned_data
     try:
         supporters.support(
             petition,
-            services.SignRequest(
-                full_name=data["full_name"],
-                email=data["email"],
-                show_name=data["visibility"] == "show",
-                role=data.get("role", ""),
-                municipality=data.get("municipality", ""),
-                region=data.get("region", ""),
-                evidence_url=data.get("evidence_url", ""),
-                language=translation.get_language() or "en",
-                wants_updates=bool(data.get("updates")),
-            ),
+            _sign_request(form),
             source=checked,
         )
     except services.SigningError as exc:
