@@ -120,9 +120,11 @@ def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
 @pytest.fixture
 def demo_site(live_server: Any, settings: Any) -> str:
     """The live server holding what `undersigned demo` loads, its log sequenced and signed."""
+    from tests.conftest import seed_standards
     from undersigned.ops.management.commands.worker import run_once
 
     settings.SITE_URL = live_server.url
+    seed_standards()  # the demo rejects a duplicate for one
     call_command("demo", stdout=StringIO())
     run_once()  # as the worker would: log entries numbered, a checkpoint signed
     return str(live_server.url)

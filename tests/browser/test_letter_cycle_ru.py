@@ -19,8 +19,15 @@ import pytest
 from django.utils import translation
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.conftest import DESKTOP, PHONE, TIMEOUT_MS
-from tests.browser.test_petition_cycle import PASSWORD, axe_clean, drain
+from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.test_petition_cycle import (
+    PASSWORD,
+    axe_clean,
+    drain,
+    log_in,
+    new_context,
+    second_factor,
+)
 from tests.browser.test_screenshots import save
 from tests.conftest import Inbox, body_of, link_in
 from tests.submissions import creator, site_moderator
@@ -67,30 +74,7 @@ def subject(message: Message) -> str:
 
 
 def russian_context(browser: Browser, *, width: int = DESKTOP) -> BrowserContext:
-    context = browser.new_context(
-        viewport={"width": width, "height": 780 if width < 600 else 900}, locale="ru-RU"
-    )
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(TIMEOUT_MS)
-    return context
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    expect(page.locator("html")).to_have_attribute("lang", "ru")
-    label(page, ru("Username")).fill(username)
-    label(page, ru("Password")).fill(PASSWORD)
-    page.get_by_role("button", name=ru("Log in")).click()
-    expect(page.get_by_role("button", name=ru("Log out"))).to_be_visible()
-
-
-def russian_second_factor(page: Page) -> None:
-    from tests.browser.test_moderation_flow import totp_now
-
-    expect(page.get_by_role("heading", name=ru("Set up a second factor"))).to_be_visible()
-    key = page.locator("code").first.inner_text()
-    label(page, ru("6-digit code from your authenticator app")).fill(totp_now(key))
-    page.get_by_role("button", name=ru("Confirm")).click()
+    return new_context(browser, width=width, locale="ru-RU")
 
 
 def sheet_csv(path: Path) -> Path:
@@ -126,9 +110,9 @@ def test_a_register_letter_in_russian_from_submission_to_the_answer(
     # 1. The citizen writes the letter in Russian, on the register, and submits it.
     context = russian_context(browser)
     page = context.new_page()
-    log_in(page, base, "vera")
+    log_in(page, base, "vera", ru)
     page.goto(f"{base}/dashboard/new/")
-    russian_second_factor(page)
+    second_factor(page, ru)
     page.goto(f"{base}/dashboard/new/")
     label(page, ru("Kind")).select_option("letter")
     label(page, ru("Title")).fill(TITLE)
@@ -186,9 +170,9 @@ def test_a_register_letter_in_russian_from_submission_to_the_answer(
     # 3. The moderator, in Russian, publishes it.
     office_context = russian_context(browser)
     page = office_context.new_page()
-    log_in(page, base, "office")
+    log_in(page, base, "office", ru)
     page.goto(f"{base}/moderation/submissions/")
-    russian_second_factor(page)
+    second_factor(page, ru)
     page.goto(f"{base}/moderation/submissions/")
     axe_clean(browser, page, "the submissions queue, in Russian")
     page.get_by_role("link", name=TITLE).click()

@@ -10,6 +10,7 @@ photographed into docs/screenshots/.
 
 import html
 import re
+from collections.abc import Callable
 from email.header import decode_header, make_header
 from email.message import Message
 from typing import Any
@@ -23,7 +24,14 @@ from tests.browser.conftest import DESKTOP, PHONE, TIMEOUT_MS
 from tests.browser.test_accessibility import violations
 from tests.browser.test_moderation_flow import totp_now
 from tests.browser.test_screenshots import save
-from tests.conftest import Inbox, body_of, link_in, make_petition, second_factor_login
+from tests.conftest import (
+    Inbox,
+    body_of,
+    link_in,
+    make_petition,
+    second_factor_login,
+    seed_standards,
+)
 from tests.submissions import back, confirm_backing, creator, site_moderator
 from undersigned.audit.models import AuditEvent
 from undersigned.ops import bulkload
@@ -57,20 +65,21 @@ def axe_clean(browser: Browser, page: Page, what: str) -> None:
     assert not found, (what, [(v["id"], v["help"]) for v in found])
 
 
-def log_in(page: Page, base: str, username: str) -> None:
+def log_in(page: Page, base: str, username: str, say: Callable[[str], str] = str) -> None:
+    """Through the login page; `say` gives its words in the page's language."""
     page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    page.get_by_label(say("Username")).fill(username)
+    page.get_by_label(say("Password")).fill(PASSWORD)
+    page.get_by_role("button", name=say("Log in")).click()
+    expect(page.get_by_role("button", name=say("Log out"))).to_be_visible()
 
 
-def second_factor(page: Page) -> None:
-    """First visit to a moderator's page: enrol the authenticator the page shows."""
-    expect(page.get_by_role("heading", name="Set up a second factor")).to_be_visible()
+def second_factor(page: Page, say: Callable[[str], str] = str) -> None:
+    """First visit to a moderator's or organiser's page: enrol the authenticator shown."""
+    expect(page.get_by_role("heading", name=say("Set up a second factor"))).to_be_visible()
     key = page.locator("code").first.inner_text()
-    page.get_by_label("6-digit code from your authenticator app").fill(totp_now(key))
-    page.get_by_role("button", name="Confirm").click()
+    page.get_by_label(say("6-digit code from your authenticator app")).fill(totp_now(key))
+    page.get_by_role("button", name=say("Confirm")).click()
 
 
 def drain(rounds: int = 30) -> None:
@@ -107,6 +116,7 @@ def new_context(browser: Browser, *, width: int = DESKTOP, locale: str = "en-GB"
 @pytest.fixture
 def office(settings: Any, live_server: LiveServer, smtp: Inbox) -> str:
     settings.SITE_URL = live_server.url
+    seed_standards()
     settings.PUBLISHING = "reviewed"
     settings.SUPPORTERS_NEEDED = 5
     settings.RESPONSE_THRESHOLD = 1000
