@@ -131,9 +131,12 @@ def test_the_creator_never_moderates_their_own(submission: Petition) -> None:
     assert TITLE not in client.get("/moderation/submissions/").content.decode()
     assert client.get(f"/moderation/submissions/{submission.slug}/").status_code == 404
     before = state()
-    assert client.post(
-        f"/moderation/submissions/{submission.slug}/", {"decision": "publish"}
-    ).status_code == 404
+    assert (
+        client.post(
+            f"/moderation/submissions/{submission.slug}/", {"decision": "publish"}
+        ).status_code
+        == 404
+    )
     with pytest.raises(decide.DecisionError):
         decide.publish(submission, citizen)
     assert state() == before
@@ -160,9 +163,7 @@ def test_publishing_opens_it_and_its_supporters_count(
     assert version.published_at is not None
     # The opening is logged as publish() logs it, and then each supporter's verification.
     logged = list(LogEntry.objects.filter(petition=submission).order_by("pk"))
-    assert [e.event for e in logged] == [entries.PETITION_OPENED] + [
-        entries.SIGNATURE_VERIFIED
-    ] * 5
+    assert [e.event for e in logged] == [entries.PETITION_OPENED] + [entries.SIGNATURE_VERIFIED] * 5
     assert services.counts(submission) == (5, 0)
     assert set(Signature.objects.filter(petition=submission).values_list("state", flat=True)) == {
         State.VERIFIED
@@ -434,9 +435,12 @@ def test_the_queue_does_not_list_what_still_gathers_supporters(
     back(petition, SUPPORTERS[0])
     html = office.get("/moderation/submissions/").content.decode()
     assert "Not yet ready" not in html and "1 more is still gathering supporters." in html
-    assert office.post(
-        f"/moderation/submissions/{petition.slug}/", {"decision": "publish"}
-    ).status_code == 400
+    assert (
+        office.post(
+            f"/moderation/submissions/{petition.slug}/", {"decision": "publish"}
+        ).status_code
+        == 400
+    )
     petition.refresh_from_db()
     assert petition.status == Status.COLLECTING
 
@@ -460,3 +464,31 @@ def test_the_creator_is_told_in_the_language_they_submitted_in(
     assert subject_of(mail) == "Ваша петиция не опубликована: Скамейка у дома 5"
     assert "Причина: Персональные данные" in body_of(mail)
     assert "без названия и текста" in body_of(mail)
+
+
+def test_two_alike_submissions_waiting_side_by_side_name_each_other(
+    submission: Petition, office: Client, deliver: Any
+) -> None:
+    """Neither is published yet, so neither is in the search index: the queue compares them."""
+    for username, slug, title in (
+        ("second", "mill-street-bridge", "Mill Street bridge needs repair now"),
+        ("third", "night-buses", "Night buses to Kupchino every hour"),
+    ):
+        citizen = creator(username)
+        waiting = submit(client_of(citizen), draft(citizen, slug=slug, title=title))
+        fully_supported(
+            waiting, deliver, [f"Sup{username.capitalize()} Number{n}" for n in range(5)]
+        )
+        assert waiting.status == Status.MODERATION
+    html = office.get("/moderation/submissions/").content.decode()
+
+    def row_of(slug: str) -> str:
+        return html.split(f'<a href="/moderation/submissions/{slug}/">Review', 1)[0].rsplit(
+            "<tr>", 1
+        )[1]
+
+    assert '/moderation/submissions/mill-street-bridge/"' in row_of("repair-the-bridge")
+    assert '/moderation/submissions/repair-the-bridge/"' in row_of("mill-street-bridge")
+    assert "also waiting here" in row_of("mill-street-bridge")
+    buses = row_of("night-buses")
+    assert "/moderation/submissions/" not in buses and "Mill Street" not in buses

@@ -114,3 +114,11 @@ def test_it_needs_no_django() -> None:
         "sys.exit(any(m.split('.')[0] == 'django' for m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_held_by_names_the_terms_a_text_has_words_for() -> None:
+    from undersigned.petitions.likeness import held_by
+
+    found = likeness.terms(["repair", "bridge", "mill"])
+    assert held_by(found, ["bridges", "on", "mill", "street"]) == [1, 2]
+    assert held_by(found, ["buses"]) == []

@@ -42,14 +42,19 @@ def queue(request: HttpRequest) -> HttpResponse:
     waiting = list(
         mine.filter(status=Petition.Status.MODERATION).order_by("submitted_at", "pk")[:QUEUE_PAGE]
     )
+    versions = {p.pk: p.current_version() for p in waiting}
+    # Two submissions asking for one thing may both wait here, neither yet published.
+    queued = lookalike.alike_among([(pk, v.title, v.body) for pk, v in versions.items()])
+    by_pk = {p.pk: p for p in waiting}
     rows = []
     for p in waiting:
-        version = p.current_version()
+        version = versions[p.pk]
         # What each one looks like, so a duplicate stands out before it is opened.
         alike = lookalike.described(
             lookalike.lookalikes(version.title, version.body, exclude_id=p.pk, limit=2)
         )
-        rows.append((p, version, submitted.supporters(p), alike))
+        waiting_alike = [(by_pk[o], versions[o]) for o in queued.get(p.pk, [])]
+        rows.append((p, version, submitted.supporters(p), alike, waiting_alike))
     return render(
         request,
         "moderation/submissions.html",

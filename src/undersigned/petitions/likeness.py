@@ -110,6 +110,12 @@ def terms(title_words: Sequence[str], body_words: Sequence[str] = ()) -> list[Te
     return title + body
 
 
+def held_by(found: Sequence[Term], words: Iterable[str]) -> list[int]:
+    """The numbers of the terms that some of these folded words match (a text's, say)."""
+    distinct = set(words)
+    return [i for i, term in enumerate(found) if any(term.matches(w) for w in distinct)]
+
+
 def rarity(petitions_with: int, petitions: int) -> float:
     """BM25's idf: how much a term tells, used by `petitions_with` of `petitions`.
 

@@ -17,6 +17,7 @@ may be shown, that keeps those which look alike, best first. The weights and
 the threshold are petitions/likeness.py's.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import reduce
@@ -69,6 +70,32 @@ def _words(text: str, limit: int) -> list[str]:
 
 def query_terms(title: str, body: str = "") -> list[Term]:
     return likeness.terms(_words(title, MAX_TITLE_LENGTH), _words(body, MAX_BODY_LENGTH))
+
+
+def alike_among(texts: Sequence[tuple[int, str, str]]) -> dict[int, list[int]]:
+    """For texts not in the index (submissions waiting side by side in the queue), given as
+    (petition id, title, body): which of the others each one looks like, by the site's
+    weights, as lookalikes() judges a published petition. Two queries per text."""
+    words = {
+        pk: set(_words(title, MAX_TITLE_LENGTH) + _words(body, MAX_BODY_LENGTH))
+        for pk, title, body in texts
+    }
+    found: dict[int, list[int]] = {}
+    for pk, title, body in texts:
+        terms = query_terms(title, body)
+        if not terms or len(texts) < 2:
+            continue
+        scoring = _scoring(terms, reduce(or_, (_term_q(term) for term in terms)))
+        if scoring.total_weight <= 0:
+            continue
+        alike = [
+            other
+            for other, _title, _body in texts
+            if other != pk and scoring.alike(likeness.held_by(terms, words[other]))
+        ]
+        if alike:
+            found[pk] = alike
+    return found
 
 
 def _term_q(term: Term) -> Q:
