@@ -123,3 +123,25 @@ def test_the_russian_form_says_it_in_russian(organiser_client: Client, benches: 
     listed = region(shown)
     assert "Петиции, похожие на вашу" in listed
     assert "0 проверенных подписей" in listed
+
+
+def test_editing_a_draft_checks_a_new_title_once_and_not_the_one_it_had(
+    organiser_client: Client, organiser: User, benches: Petition
+) -> None:
+    draft = make_petition(
+        organiser, slug="river", title="Clean the river banks", body="Litter.", publish=False
+    )
+    url = f"/dashboard/{draft.slug}/edit/"
+    # Its own title again: saved at once.
+    same = organiser_client.post(url, draft_form(title="Clean the river banks"))
+    assert same.status_code == 302
+    # A title like a published petition's: shown first, nothing saved.
+    data = draft_form(title="Skameyki dlya Kolpino")
+    shown = organiser_client.post(url, data)
+    assert shown.status_code == 200
+    assert '<a href="/p/benches/"' in region(shown)
+    assert draft.current_version().title == "Clean the river banks"
+    # Saved on the second try.
+    again = organiser_client.post(url, {**data, "lookalikes_seen": seen_value(shown)})
+    assert again.status_code == 302
+    assert draft.current_version().title == "Skameyki dlya Kolpino"

@@ -143,7 +143,10 @@ def edit_draft(request: HttpRequest, slug: str) -> HttpResponse:
         if petition.versions.filter(language=language).exists():
             # Two texts in one language: which would the page show?
             form.add_error("language", _("The draft has a translation in this language already."))
-    if request.method == "POST" and form.is_valid():
+    # A new title is checked as a new petition's is; the one saved before was already.
+    seen = request.POST.get("lookalikes_seen", "") or version.title
+    alike = lookalike.for_form(form, seen) if form.is_bound else []
+    if request.method == "POST" and form.is_valid() and not alike:
         _apply(petition, version, form.cleaned_data)
         with transaction.atomic():
             petition.save()
@@ -153,7 +156,7 @@ def edit_draft(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "petitions/edit.html",
-        {"form": form, "petition": petition},
+        {"form": form, "petition": petition, "lookalikes": alike},
         status=400 if form.errors else 200,
     )
 
