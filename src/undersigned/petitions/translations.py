@@ -64,26 +64,14 @@ def add_translation(
                     "publish a correction of it instead."
                 )
             )
-        if existing is not None:
-            # A draft's translation, not yet published: rewritten in place.
-            existing.title, existing.body = title, body
-            existing.save()
-            audit.record(
-                "petition.translation_saved",
-                actor=actor,
-                petition=petition,
-                text_version=existing.number,
-                language=language,
-            )
-            return existing
-        version = TextVersion(
+        # A draft's translation not yet published is rewritten in place.
+        version = existing or TextVersion(
             petition=petition,
             number=petition.next_number(),
-            title=title,
-            body=body,
             language=language,
             published_at=timezone.now() if petition.status == Status.OPEN else None,
         )
+        version.title, version.body = title, body
         version.save()
         if version.published_at is None:
             audit.record(
