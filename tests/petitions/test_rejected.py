@@ -130,6 +130,19 @@ def test_rejected_texts_are_found_by_their_words_unless_hidden(site: dict[str, P
     ).content.decode()
 
 
+def test_reindexing_every_petition_keeps_that_rule(site: dict[str, Petition]) -> None:
+    """After a change of the folding, index_all rewrites the words: a rejected text's
+    stay findable (it was never published), a hidden one's stay out."""
+    from undersigned.petitions.search import index_all
+
+    index_all()
+    found = Client().get("/petitions/?state=rejected&q=furniture").content.decode()
+    assert "Buy our garden furniture" in found
+    assert "No petition matches" in Client().get(
+        "/petitions/?state=rejected&q=ivanov"
+    ).content.decode()
+
+
 def test_nothing_of_a_rejected_petition_is_signed_or_shared(site: dict[str, Petition]) -> None:
     slug = site["advert"].slug
     anyone = Client()

@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from undersigned.audit import services as audit
 from undersigned.petitions import search, services, submissions
 from undersigned.petitions.access import may_moderate_submissions
-from undersigned.petitions.models import Decision, Petition, SearchWord, Standard, TextVersion
+from undersigned.petitions.models import Decision, Petition, Standard
 from undersigned.petitions.rejected import text_hidden
 from undersigned.signing import supporters
 from undersigned.signing.models import Signature
@@ -196,7 +196,7 @@ def reject(
             petition.slug = _hidden_slug(petition)
         petition.save(update_fields=["status", "slug"])
         supporters.end(petition, held, outcome="rejected", standard=standard)
-        _index(petition, hidden=standard.hides_text)
+        search.index_petition(petition.pk)  # its words for the rejected list, or none
         audit.record(
             "submission.rejected",
             actor=moderator,
@@ -216,21 +216,6 @@ def reject(
 def _english_title(standard: Standard) -> str:
     text = standard.text_in("en")
     return text.title if text is not None else standard.code
-
-
-def _index(petition: Petition, *, hidden: bool) -> None:
-    """A rejected petition's words, for the search of the rejected list: none when its
-    reason hides its text, so that nobody finds it by them."""
-    SearchWord.objects.filter(petition=petition).delete()
-    if hidden:
-        return
-    latest: dict[str, TextVersion] = {}
-    for version in petition.versions.order_by("number"):
-        latest[version.language] = version
-    words = search.words_of(latest.values())
-    SearchWord.objects.bulk_create(
-        [SearchWord(petition=petition, word=w) for w in sorted(words)], batch_size=500
-    )
 
 
 def expire_unsupported(now: datetime | None = None) -> int:

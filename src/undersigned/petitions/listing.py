@@ -35,6 +35,7 @@ from django.utils.translation import pgettext_lazy
 
 from undersigned.petitions import search, steps
 from undersigned.petitions.models import Decision, Petition, TextVersion
+from undersigned.petitions.rejected import text_hidden
 from undersigned.petitions.services import FreshCache, register_cache
 from undersigned.petitions.standing import Standing, current_many
 
@@ -278,9 +279,7 @@ def read_rows(ids: list[int]) -> list[Row]:
         original = texts[0]
         states = [k for n, k in enumerate(STATES) if getattr(petition, f"in_{n}", False)]
         rejection = rejections.get(pk)
-        hidden = pk in rejected and (
-            rejection is None or rejection.standard is None or rejection.standard.hides_text
-        )
+        hidden = pk in rejected and text_hidden(rejection)
         if hidden:
             original, texts = ListedText("", original.language, original.text_version, ""), []
         rows.append(

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from undersigned.petitions.models import Petition, SearchWord, TextVersion
+from undersigned.petitions.rejected import text_hidden
 from undersigned.registers.matching import search_words
 
 # A query's words beyond this many are ignored: each is one index range.
@@ -34,11 +35,18 @@ _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 def indexed_versions(petition_id: int) -> list[TextVersion]:
-    """The texts a search looks at: the latest published version in each language."""
+    """The texts a search looks at: the latest published version in each language. A
+    rejected submission's were never published: its latest ones, for the rejected
+    list's search, unless its reason hides them; then none, so nobody finds it by them."""
+    versions = TextVersion.objects.filter(petition_id=petition_id)
+    petition = Petition.objects.filter(pk=petition_id).only("status").first()
+    if petition is not None and petition.status == Petition.Status.REJECTED:
+        if text_hidden(petition.rejection()):
+            return []
+    else:
+        versions = versions.filter(published_at__isnull=False)
     latest: dict[str, TextVersion] = {}
-    for version in TextVersion.objects.filter(
-        petition_id=petition_id, published_at__isnull=False
-    ).order_by("number"):
+    for version in versions.order_by("number"):
         latest[version.language] = version
     return list(latest.values())
 
@@ -52,7 +60,7 @@ def words_of(versions: Iterable[TextVersion]) -> set[str]:
 
 
 def index_petition(petition_id: int) -> int:
-    """Rewrite a petition's search words from its published texts; returns how many."""
+    """Rewrite a petition's search words from its indexed_versions; returns how many."""
     words = words_of(indexed_versions(petition_id))
     with transaction.atomic():
         SearchWord.objects.filter(petition_id=petition_id).delete()
