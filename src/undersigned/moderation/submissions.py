@@ -154,15 +154,6 @@ def find_original(given: str, petition: Petition) -> Petition:
     return original
 
 
-def _hidden_slug(petition: Petition) -> str:
-    base = f"rejected-{petition.pk}"
-    slug, n = base, 1
-    while Petition.objects.filter(slug=slug).exclude(pk=petition.pk).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
-
-
 def reject(
     petition: Petition,
     moderator: Moderator,
@@ -193,7 +184,7 @@ def reject(
         )
         petition.status = Status.REJECTED
         if standard.hides_text:
-            petition.slug = _hidden_slug(petition)
+            petition.slug = services.free_slug(f"rejected-{petition.pk}", exclude_id=petition.pk)
         petition.save(update_fields=["status", "slug"])
         supporters.end(petition, held, outcome="rejected", standard=standard)
         search.index_petition(petition.pk)  # its words for the rejected list, or none

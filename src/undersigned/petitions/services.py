@@ -30,9 +30,14 @@ class PetitionError(Exception):
 
 
 def unique_slug(title: str) -> str:
-    base = slugify(title, allow_unicode=False)[:60].strip("-") or "petition"
+    return free_slug(slugify(title, allow_unicode=False)[:60].strip("-") or "petition")
+
+
+def free_slug(base: str, *, exclude_id: int | None = None) -> str:
+    """`base`, or `base-2`, `base-3`…: the first no other petition has."""
+    taken = Petition.objects.exclude(pk=exclude_id) if exclude_id else Petition.objects.all()
     slug, n = base, 1
-    while Petition.objects.filter(slug=slug).exists():
+    while taken.filter(slug=slug).exists():
         n += 1
         slug = f"{base}-{n}"
     return slug
