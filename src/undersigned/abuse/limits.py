@@ -70,6 +70,15 @@ def check_search(client_hash: str) -> None:
         raise RateLimited(f"{message} {_try_again(wait)}", wait)
 
 
+def check_lookalike(client_hash: str) -> None:
+    """Refuse a title look-up over RATE_LIMIT_SEARCH, counted apart from the name searches:
+    typing a title never uses up anyone's searches."""
+    wait = exceeded("lookalike", client_hash, settings.RATE_LIMIT_SEARCH)
+    if wait is not None:
+        message = gettext("Too many look-ups from your connection.")
+        raise RateLimited(f"{message} {_try_again(wait)}", wait)
+
+
 def check(petition_id: int, source: Source) -> None:
     """Refuse a signing attempt over any limit, before anything is written."""
     checks = [

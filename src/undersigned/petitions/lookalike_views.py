@@ -13,10 +13,8 @@ Retry-After, and the form still shows the list when it is saved.
 
 import json
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from undersigned.abuse import limits
 from undersigned.abuse.sources import source_of
@@ -40,24 +38,11 @@ def lookalike_json(request: HttpRequest) -> HttpResponse:
         response = _json({"detail": _("Only GET is answered here.")}, status=405)
         response["Allow"] = "GET, HEAD"
         return response
-    wait = limits.exceeded(
-        "lookalike", source_of(request, "").client_hash, settings.RATE_LIMIT_SEARCH
-    )
-    if wait is not None:
-        minutes = max(1, round(wait / 60))
-        detail = " ".join(
-            [
-                _("Too many look-ups from your connection."),
-                ngettext(
-                    "Please try again in about %(minutes)d minute.",
-                    "Please try again in about %(minutes)d minutes.",
-                    minutes,
-                )
-                % {"minutes": minutes},
-            ]
-        )
-        response = _json({"detail": detail}, status=429)
-        response["Retry-After"] = str(wait)
+    try:
+        limits.check_lookalike(source_of(request, "").client_hash)
+    except limits.RateLimited as refused:
+        response = _json({"detail": str(refused)}, status=429)
+        response["Retry-After"] = str(refused.retry_after)
         return response
     title = request.GET.get("title", "")
     problem = lookalike.bad_title(title)
