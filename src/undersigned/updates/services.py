@@ -349,9 +349,8 @@ def _update_context(run: UpdateRun) -> dict[str, Any]:
     petition = run.petition
     context: dict[str, Any] = {
         "petition": petition,
-        "title": petition.shown_version().title,
         # Each signer is written to in their language, with the title in it if
-        # the petition has a text in that language (_update_mail).
+        # the petition has a text in that language, else the original's (_update_mail).
         "texts": read_texts(petition),
         "kind": run.kind,
         "petition_url": settings.SITE_URL + petition.get_absolute_url(),
